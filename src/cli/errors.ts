@@ -1,0 +1,18 @@
+/** Which failures are the user's input (exit 2) rather than ours or the machine's (exit 1). */
+import { CheckpointError } from '../core/checkpoint/checkpoint.ts';
+import { MergeError } from '../core/merge/plan.ts';
+import { RecipeError } from '../core/merge/recipe.ts';
+import { SafetensorsError } from '../core/safetensors/errors.ts';
+import { BackendError } from '../node/backend.ts';
+import { FsError } from '../node/fs-folder.ts';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'USAGE';
+}
+
+export function isUserError(e: unknown): boolean {
+  if (e instanceof SafetensorsError) return e.code !== 'READ_FAILED';
+  if (e instanceof MergeError) return e.code !== 'CANCELLED';
+  return e instanceof CheckpointError || e instanceof RecipeError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError;
+}

@@ -1,0 +1,294 @@
+/**
+ * `rvs`: the studio's core, headless. Exit 0 on success, 2 for bad usage or bad input, 1 for
+ * other failures, 130 when interrupted. Errors are one line on stderr; `--debug` adds the stack.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { closeCheckpoint, openCheckpoint, parameterCount, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
+import { parseFloatDtype } from '../core/dtype.ts';
+import { executePlan } from '../core/merge/execute.ts';
+import { planMerge } from '../core/merge/plan.ts';
+import { applyRecipe, extractRecipe, mergeRecipe, type Recipe, type Rule } from '../core/merge/recipe.ts';
+import { mergeToFolder } from '../core/merge/run.ts';
+import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
+import { createCpuBackend } from '../core/merge/cpu-kernel.ts';
+import { selectBackend, type BackendChoice } from '../node/backend.ts';
+import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
+import { isUserError, UsageError } from './errors.ts';
+import { formatBytes, progressBar } from './progress.ts';
+
+const packageJson = JSON.parse(await readFile(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+
+function parseAlpha(text: string): number {
+  const x = Number(text);
+  if (text.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError('not a finite number');
+  return x;
+}
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?$/i.exec(text.trim());
+  if (!m) throw new InvalidArgumentError('expected a size such as 2GB, 500MB or 1048576');
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 }[unit]!;
+  const n = Math.floor(Number(m[1]) * factor);
+  if (n <= 0) throw new InvalidArgumentError('must be positive');
+  return n;
+}
+
+function parseDtype(text: string) {
+  const d = parseFloatDtype(text);
+  if (!d) throw new InvalidArgumentError('expected f32, bf16 or f16');
+  return d;
+}
+
+function collectRule(kind: 'exclude' | 'alpha') {
+  return (text: string, previous: Rule[]): Rule[] => {
+    if (kind === 'exclude') return [...previous, { pattern: text, exclude: true }];
+    const at = text.lastIndexOf('=');
+    if (at <= 0) throw new InvalidArgumentError('expected PATTERN=ALPHA, e.g. "*.mlp.*=0.5"');
+    return [...previous, { pattern: text.slice(0, at), alpha: parseAlpha(text.slice(at + 1)) }];
+  };
+}
+
+async function openRoles(dirs: Record<string, string>): Promise<Map<string, Checkpoint>> {
+  const roles = new Map<string, Checkpoint>();
+  try {
+    for (const [role, dir] of Object.entries(dirs)) roles.set(role, await openCheckpoint(await openFolder(dir)));
+  } catch (e) {
+    await Promise.all([...roles.values()].map(closeCheckpoint));
+    throw e;
+  }
+  return roles;
+}
+
+interface WriteOptions {
+  out: string;
+  dtype?: 'BF16' | 'F16' | 'F32';
+  backend: BackendChoice;
+  shardSize: number;
+  exclude: Rule[];
+  alphaFor: Rule[];
+}
+
+async function runWrite(recipe: Recipe, dirs: Record<string, string>, opts: WriteOptions, signal: AbortSignal): Promise<void> {
+  const roles = await openRoles(dirs);
+  try {
+    // Validate the output place before any work, so that bad input never leaves a trace.
+    const out = await createOutputFolder(opts.out, Object.values(dirs));
+    const { backend, description } = await selectBackend(opts.backend).catch(async (e) => {
+      await out.abort();
+      throw e;
+    });
+    const bar = progressBar(`merging (${description})`);
+    try {
+      const result = await mergeToFolder({
+        recipe,
+        roles,
+        backend,
+        out,
+        shardSize: opts.shardSize,
+        signal,
+        onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor),
+      });
+      bar.stop();
+      const files = result.layout.shards.length;
+      process.stderr.write(
+        `wrote ${opts.out}: ${result.plan.tensors.length} tensors, ${formatBytes(result.layout.totalSize)} in ${files} file${files === 1 ? '' : 's'} (${result.seconds.toFixed(1)} s, ${description})\n`,
+      );
+    } finally {
+      bar.stop();
+      await backend.dispose();
+    }
+  } finally {
+    await Promise.all([...roles.values()].map(closeCheckpoint));
+  }
+}
+
+function addWriteOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--out <dir>', 'output folder (must not exist; written atomically)')
+    .option('--dtype <dtype>', 'output dtype: f32, bf16 or f16', parseDtype)
+    .addOption(new Option('--backend <backend>', 'kernel backend').choices(['auto', 'webgpu', 'cpu']).default('auto'))
+    .option('--shard-size <size>', 'largest shard, e.g. 2GB or 500MB', parseSize, DEFAULT_SHARD_SIZE)
+    .option('--exclude <pattern>', 'keep tensors matching this glob at the target\'s values (repeatable)', collectRule('exclude'), [])
+    .option('--alpha-for <pattern=alpha>', 'α for tensors matching a glob (repeatable; the last match wins)', collectRule('alpha'), []);
+}
+
+function rulesOf(opts: WriteOptions): Rule[] {
+  return [...opts.alphaFor, ...opts.exclude];
+}
+
+export function buildProgram(signal: AbortSignal): Command {
+  const program = new Command('rvs')
+    .description('Reasoning Vector Studio: extract reasoning vectors (θ_GRPO − θ_SFT) and merge them into models')
+    .version(packageJson.version)
+    .option('--debug', 'print stack traces of errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('inspect')
+    .description('architecture, parameter count, dtypes, shards and tied embeddings of a checkpoint')
+    .argument('<dir>', 'checkpoint folder')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      const ckpt = await openCheckpoint(await openFolder(dir));
+      try {
+        const dtypes: Record<string, number> = {};
+        for (const { info } of ckpt.tensors.values()) dtypes[info.dtype] = (dtypes[info.dtype] ?? 0) + 1;
+        const summary = {
+          path: dir,
+          architecture: (ckpt.config?.['architectures'] as string[] | undefined)?.[0] ?? null,
+          modelType: (ckpt.config?.['model_type'] as string | undefined) ?? null,
+          parameters: parameterCount(ckpt),
+          tensors: ckpt.tensors.size,
+          dtypes,
+          shards: ckpt.shards.map((s) => ({ file: s.file, bytes: s.header.fileSize, tensors: s.header.tensors.length })),
+          bytes: ckpt.shards.reduce((n, s) => n + s.header.fileSize, 0),
+          tiedEmbeddings: ckpt.tiedEmbeddings,
+          tokenizer: ckpt.files.includes('tokenizer.json'),
+          config: ckpt.config !== null,
+        };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          return;
+        }
+        const lines = [
+          `checkpoint     ${dir}`,
+          `architecture   ${summary.architecture ?? 'unknown (no config.json)'}`,
+          `parameters     ${summary.parameters.toLocaleString('en-US')} (${(summary.parameters / 1e9).toFixed(3)} B)`,
+          `tensors        ${summary.tensors}`,
+          `dtypes         ${Object.entries(dtypes).map(([d, n]) => `${d} × ${n}`).join(', ')}`,
+          `size           ${formatBytes(summary.bytes)}`,
+          `shards         ${summary.shards.map((s) => `${s.file} (${formatBytes(s.bytes)})`).join(', ')}`,
+          `tied embedding ${summary.tiedEmbeddings ? 'yes' : 'no'}`,
+          `tokenizer      ${summary.tokenizer ? 'tokenizer.json' : 'none'}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        await closeCheckpoint(ckpt);
+      }
+    });
+
+  addWriteOptions(
+    program
+      .command('extract')
+      .description('write the reasoning vector v = θ_GRPO − θ_SFT as a checkpoint (default dtype f32: exact)')
+      .requiredOption('--sft <dir>', 'SFT checkpoint')
+      .requiredOption('--grpo <dir>', 'GRPO checkpoint'),
+  ).action(async (opts: WriteOptions & { sft: string; grpo: string }) => {
+    const recipe = extractRecipe({ rules: rulesOf(opts), dtype: opts.dtype ?? 'F32' });
+    await runWrite(recipe, { sft: opts.sft, grpo: opts.grpo }, opts, signal);
+  });
+
+  addWriteOptions(
+    program
+      .command('apply')
+      .description('write θ_target + α·v for a stored vector')
+      .requiredOption('--target <dir>', 'target checkpoint')
+      .requiredOption('--vector <dir>', 'vector written by rvs extract')
+      .requiredOption('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha),
+  ).action(async (opts: WriteOptions & { target: string; vector: string; alpha: number }) => {
+    const recipe = applyRecipe(opts.alpha, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
+    await runWrite(recipe, { target: opts.target, vector: opts.vector }, opts, signal);
+  });
+
+  addWriteOptions(
+    program
+      .command('merge')
+      .description('write θ_target + α·(θ_GRPO − θ_SFT) in one pass (the vector is never written)')
+      .requiredOption('--sft <dir>', 'SFT checkpoint')
+      .requiredOption('--grpo <dir>', 'GRPO checkpoint')
+      .requiredOption('--target <dir>', 'target checkpoint')
+      .requiredOption('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha),
+  ).action(async (opts: WriteOptions & { sft: string; grpo: string; target: string; alpha: number }) => {
+    const recipe = mergeRecipe(opts.alpha, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
+    await runWrite(recipe, { target: opts.target, sft: opts.sft, grpo: opts.grpo }, opts, signal);
+  });
+
+  program
+    .command('stats')
+    .description('per-tensor statistics of v = θ_GRPO − θ_SFT: ‖v‖, ‖θ_SFT‖, ‖v‖/‖θ_SFT‖, max |v|, zeros')
+    .requiredOption('--sft <dir>', 'SFT checkpoint')
+    .requiredOption('--grpo <dir>', 'GRPO checkpoint')
+    .option('--json', 'print JSON')
+    .option('--top <n>', 'tensors to list, largest relative change first', (t) => Number.parseInt(t, 10), 20)
+    .action(async (opts: { sft: string; grpo: string; json?: boolean; top: number }) => {
+      const roles = await openRoles({ sft: opts.sft, grpo: opts.grpo });
+      const backend = createCpuBackend();
+      const bar = progressBar('reading');
+      try {
+        const plan = planMerge(extractRecipe(), roles);
+        const { stats, seconds } = await executePlan(plan, backend, {
+          writer: null,
+          stats: true,
+          signal,
+          onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor),
+        });
+        bar.stop();
+        let sumV = 0;
+        let sumRef = 0;
+        let zeros = 0;
+        let count = 0;
+        for (const s of stats) {
+          const n = s.shape.reduce((a, d) => a * d, 1);
+          sumV += s.normV ** 2;
+          sumRef += s.normRef ** 2;
+          zeros += s.zeroFraction * n;
+          count += n;
+        }
+        const total = { normV: Math.sqrt(sumV), normRef: Math.sqrt(sumRef), relative: Math.sqrt(sumV / sumRef), zeroFraction: count ? zeros / count : 0 };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ total, tensors: stats, seconds }, null, 2)}\n`);
+          return;
+        }
+        const top = [...stats].sort((a, b) => b.relative - a.relative).slice(0, opts.top);
+        const rows = top.map((s) =>
+          [s.name.padEnd(48), s.normV.toExponential(3).padStart(11), s.normRef.toExponential(3).padStart(11), s.relative.toExponential(3).padStart(11), s.maxAbsV.toExponential(3).padStart(11), (s.zeroFraction * 100).toFixed(2).padStart(7)].join(' '),
+        );
+        process.stdout.write(
+          `${['tensor'.padEnd(48), '‖v‖'.padStart(11), '‖θ_SFT‖'.padStart(11), 'ratio'.padStart(11), 'max|v|'.padStart(11), 'zeros%'.padStart(7)].join(' ')}\n${rows.join('\n')}\n` +
+            `total: ‖v‖ = ${total.normV.toExponential(4)}, ‖θ_SFT‖ = ${total.normRef.toExponential(4)}, ratio ${total.relative.toExponential(4)}, zeros ${(total.zeroFraction * 100).toFixed(2)}% (${stats.length} tensors)\n`,
+        );
+      } finally {
+        bar.stop();
+        await backend.dispose();
+        await Promise.all([...roles.values()].map(closeCheckpoint));
+      }
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ninterrupted: cleaning up…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const debug = argv.includes('--debug');
+  try {
+    await buildProgram(controller.signal).parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed the message
+    if (interrupted) {
+      process.stderr.write('rvs: cancelled; nothing was written\n');
+      return 130;
+    }
+    const error = e as Error;
+    process.stderr.write(`rvs: ${error.message}\n`);
+    if (debug) process.stderr.write(`${error.stack ?? ''}\n`);
+    return isUserError(e) ? 2 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export { UsageError };

@@ -1,0 +1,115 @@
+/**
+ * A merge recipe: what to compute, independent of where the checkpoints live and of the backend.
+ *
+ *   θ = base + Σᵢ αᵢ·(plusᵢ − minusᵢ)          (task arithmetic; base null → the vector itself)
+ *
+ * Checkpoints are named by role ("target", "sft", "grpo", "vector"), bound to folders at planning.
+ * Rules adjust α per tensor by name pattern; the last matching rule wins. Today's kernels run one
+ * vector at a time; composition (several vectors, negation, analogy), TIES/DARE sparsification and
+ * perturbations extend `vectors` and `method` without changing this shape.
+ */
+import { z } from 'zod';
+import { FLOAT_DTYPES } from '../dtype.ts';
+
+export const RECIPE_SCHEMA = 'rvs-recipe/1';
+
+export const ruleSchema = z
+  .object({
+    /** Glob on tensor names: `*` matches any run of characters (dots included), `?` one character. */
+    pattern: z.string().min(1),
+    /** α for matching tensors (replaces the vector's α). */
+    alpha: z.number().finite().optional(),
+    /** Keep matching tensors at the base's values. */
+    exclude: z.boolean().optional(),
+  })
+  .strict()
+  .refine((r) => (r.alpha === undefined) !== (r.exclude === undefined), {
+    message: 'a rule sets exactly one of "alpha" and "exclude"',
+  });
+
+export const vectorSchema = z
+  .object({
+    /** v = plus − minus, both checkpoint roles; or a stored vector's role with `minus` absent. */
+    plus: z.string().min(1),
+    minus: z.string().min(1).optional(),
+    alpha: z.number().finite(),
+  })
+  .strict();
+
+export const recipeSchema = z
+  .object({
+    schema: z.literal(RECIPE_SCHEMA),
+    method: z.literal('task_arithmetic'),
+    base: z.string().min(1).nullable(),
+    vectors: z.array(vectorSchema).min(1),
+    rules: z.array(ruleSchema).default([]),
+    /** Output dtype; "auto" keeps each tensor's dtype in the base (or F32 for a vector). */
+    dtype: z.enum(['auto', ...FLOAT_DTYPES]).default('auto'),
+  })
+  .strict();
+
+export type Recipe = z.infer<typeof recipeSchema>;
+export type Rule = z.infer<typeof ruleSchema>;
+
+export class RecipeError extends Error {
+  override readonly name = 'RecipeError';
+  readonly code = 'INVALID_RECIPE';
+}
+
+export function parseRecipe(input: unknown): Recipe {
+  const result = recipeSchema.safeParse(input);
+  if (!result.success) {
+    const first = result.error.issues[0]!;
+    throw new RecipeError(`recipe: ${first.path.join('.') || '(root)'}: ${first.message}`);
+  }
+  return result.data;
+}
+
+/** θ_target + α·(θ_GRPO − θ_SFT), the paper's merge. */
+export function mergeRecipe(alpha: number, options: { rules?: Rule[]; dtype?: Recipe['dtype'] } = {}): Recipe {
+  return parseRecipe({
+    schema: RECIPE_SCHEMA,
+    method: 'task_arithmetic',
+    base: 'target',
+    vectors: [{ plus: 'grpo', minus: 'sft', alpha }],
+    rules: options.rules ?? [],
+    dtype: options.dtype ?? 'auto',
+  });
+}
+
+/** v = θ_GRPO − θ_SFT, written as a checkpoint. */
+export function extractRecipe(options: { rules?: Rule[]; dtype?: Recipe['dtype'] } = {}): Recipe {
+  return parseRecipe({
+    schema: RECIPE_SCHEMA,
+    method: 'task_arithmetic',
+    base: null,
+    vectors: [{ plus: 'grpo', minus: 'sft', alpha: 1 }],
+    rules: options.rules ?? [],
+    dtype: options.dtype ?? 'F32',
+  });
+}
+
+/** θ_target + α·v for a stored vector. */
+export function applyRecipe(alpha: number, options: { rules?: Rule[]; dtype?: Recipe['dtype'] } = {}): Recipe {
+  return parseRecipe({
+    schema: RECIPE_SCHEMA,
+    method: 'task_arithmetic',
+    base: 'target',
+    vectors: [{ plus: 'vector', alpha }],
+    rules: options.rules ?? [],
+    dtype: options.dtype ?? 'auto',
+  });
+}
+
+export function globToRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+/** Groups the studio offers as one-click rules (Qwen2 / Llama names). */
+export const TENSOR_GROUPS = {
+  embeddings: ['model.embed_tokens.*', 'lm_head.*'],
+  attention: ['*.self_attn.*'],
+  mlp: ['*.mlp.*'],
+  norms: ['*norm*'],
+} as const;

@@ -1,0 +1,166 @@
+/**
+ * safetensors header parsing with every check of the reference implementation
+ * (huggingface/safetensors, `SafeTensors::read_metadata` and `Metadata::validate`), in its order:
+ *
+ *   [u64 LE n][n bytes of UTF-8 JSON header][data: tensors back to back, offsets relative to here]
+ */
+import { dtypeSize, isSafetensorsDtype, type SafetensorsDtype } from '../dtype.ts';
+import type { ByteSource } from '../io/bytes.ts';
+import { SafetensorsError } from './errors.ts';
+
+export const MAX_HEADER_SIZE = 100_000_000;
+
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+  /** Byte offsets relative to the start of the data section. */
+  readonly begin: number;
+  readonly end: number;
+}
+
+export interface SafetensorsHeader {
+  readonly file: string;
+  readonly fileSize: number;
+  /** Absolute file offset of the data section (8 + header length). */
+  readonly dataStart: number;
+  readonly metadata: Readonly<Record<string, string>> | null;
+  /** Tensors in file order (ascending offsets). */
+  readonly tensors: readonly TensorInfo[];
+}
+
+export function numElements(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
+
+/** Reads and validates the header of `source`; never reads the tensor data. */
+export async function readHeader(source: ByteSource): Promise<SafetensorsHeader> {
+  const file = source.name;
+  if (source.size < 8) {
+    throw new SafetensorsError('HEADER_TOO_SMALL', `file is ${source.size} bytes, shorter than the 8-byte header length`, file);
+  }
+  const prefix = await read(source, 0, 8);
+  const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
+  const high = view.getUint32(4, true);
+  const n = high * 2 ** 32 + view.getUint32(0, true);
+  if (high !== 0 || n > MAX_HEADER_SIZE) {
+    throw new SafetensorsError('HEADER_TOO_LARGE', `header length ${n} exceeds the limit of ${MAX_HEADER_SIZE} bytes`, file);
+  }
+  if (8 + n > source.size) {
+    throw new SafetensorsError('INVALID_HEADER_LENGTH', `header length ${n} runs past the end of the file (${source.size} bytes)`, file);
+  }
+  const headerBytes = await read(source, 8, n);
+  return parseHeaderBytes(headerBytes, file, source.size);
+}
+
+/** Validates header JSON bytes; `fileSize` is the size of the whole file. */
+export function parseHeaderBytes(headerBytes: Uint8Array, file: string, fileSize: number): SafetensorsHeader {
+  const n = headerBytes.byteLength;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+  } catch {
+    throw new SafetensorsError('INVALID_HEADER', 'header is not valid UTF-8', file);
+  }
+  if (!text.startsWith('{')) {
+    throw new SafetensorsError('INVALID_HEADER_START', 'header does not start with "{"', file);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError('INVALID_HEADER_DESERIALIZATION', `header is not JSON (${(e as Error).message})`, file);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new SafetensorsError('INVALID_HEADER_DESERIALIZATION', 'header is not a JSON object', file);
+  }
+
+  let metadata: Record<string, string> | null = null;
+  const tensors: TensorInfo[] = [];
+  for (const [name, entry] of Object.entries(json)) {
+    if (name === '__metadata__') {
+      metadata = parseMetadata(entry, file);
+      continue;
+    }
+    tensors.push(parseTensorEntry(name, entry, file));
+  }
+
+  tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const t of tensors) {
+    if (t.begin !== cursor) {
+      const what = t.begin > cursor ? `leaves a gap (previous tensor ends at ${cursor})` : `overlaps the previous tensor (which ends at ${cursor})`;
+      throw new SafetensorsError('INVALID_OFFSET', `data_offsets [${t.begin}, ${t.end}] ${what}`, file, t.name);
+    }
+    if (t.end < t.begin) {
+      throw new SafetensorsError('INVALID_OFFSET', `data_offsets [${t.begin}, ${t.end}] end before they begin`, file, t.name);
+    }
+    const expected = numElements(t.shape) * dtypeSize(t.dtype);
+    if (!Number.isSafeInteger(expected)) {
+      throw new SafetensorsError('TENSOR_INVALID_INFO', `shape [${t.shape.join(', ')}] overflows`, file, t.name);
+    }
+    if (t.end - t.begin !== expected) {
+      throw new SafetensorsError(
+        'TENSOR_INVALID_INFO',
+        `holds ${t.end - t.begin} bytes but shape [${t.shape.join(', ')}] of ${t.dtype} needs ${expected}`,
+        file,
+        t.name,
+      );
+    }
+    cursor = t.end;
+  }
+  const dataSize = fileSize - 8 - n;
+  if (cursor !== dataSize) {
+    throw new SafetensorsError(
+      'METADATA_INCOMPLETE_BUFFER',
+      cursor < dataSize
+        ? `${dataSize - cursor} trailing bytes after the last tensor (tensors cover ${cursor} of ${dataSize} data bytes)`
+        : `file is truncated: tensors need ${cursor} data bytes, the file has ${dataSize}`,
+      file,
+    );
+  }
+  return { file, fileSize, dataStart: 8 + n, metadata, tensors };
+}
+
+function parseMetadata(entry: unknown, file: string): Record<string, string> {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    throw new SafetensorsError('INVALID_METADATA', '__metadata__ is not an object of strings', file);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(entry)) {
+    if (typeof v !== 'string') {
+      throw new SafetensorsError('INVALID_METADATA', `__metadata__.${k} is not a string`, file);
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+function parseTensorEntry(name: string, entry: unknown, file: string): TensorInfo {
+  const bad = (what: string) => new SafetensorsError('INVALID_HEADER_DESERIALIZATION', what, file, name);
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw bad('entry is not an object');
+  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  if (typeof dtype !== 'string') throw bad('"dtype" is missing or not a string');
+  if (!isSafetensorsDtype(dtype)) {
+    throw new SafetensorsError('UNKNOWN_DTYPE', `unknown dtype "${dtype}"`, file, name);
+  }
+  if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
+    throw bad('"shape" is not an array of non-negative integers');
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegativeInteger)) {
+    throw bad('"data_offsets" is not a pair of non-negative integers');
+  }
+  return { name, dtype, shape: shape as number[], begin: offsets[0] as number, end: offsets[1] as number };
+}
+
+function isNonNegativeInteger(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+async function read(source: ByteSource, offset: number, length: number): Promise<Uint8Array> {
+  try {
+    return await source.read(offset, length);
+  } catch (e) {
+    throw new SafetensorsError('READ_FAILED', `cannot read ${length} bytes at offset ${offset}: ${(e as Error).message}`, source.name);
+  }
+}

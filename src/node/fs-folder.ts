@@ -1,0 +1,120 @@
+/**
+ * Node adapters: a checkpoint folder read through read-only file handles, and an output folder
+ * written into a hidden staging folder beside the destination and renamed into place on commit.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { ByteSink, ByteSource, FolderSink, FolderSource } from '../core/io/bytes.ts';
+
+export type FsErrorCode = 'FOLDER_NOT_FOUND' | 'NOT_A_FOLDER' | 'OUTPUT_EXISTS' | 'OUTPUT_INSIDE_INPUT';
+
+export class FsError extends Error {
+  override readonly name = 'FsError';
+  constructor(
+    readonly code: FsErrorCode,
+    message: string,
+    readonly file: string,
+  ) {
+    super(`${file}: ${message}`);
+  }
+}
+
+export async function openFileSource(path: string, name = path): Promise<ByteSource> {
+  const handle = await open(path, fsConstants.O_RDONLY);
+  const { size } = await handle.stat();
+  return {
+    name,
+    size,
+    async read(offset, length) {
+      if (offset < 0 || length < 0 || offset + length > size) {
+        throw new RangeError(`read of ${length} bytes at ${offset} is past the end (${size} bytes)`);
+      }
+      const buffer = new Uint8Array(new ArrayBuffer(length));
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+        if (bytesRead === 0) throw new RangeError(`file ended after ${offset + done} bytes`);
+        done += bytesRead;
+      }
+      return buffer;
+    },
+    close: () => handle.close(),
+  };
+}
+
+export async function openFolder(path: string): Promise<FolderSource> {
+  const root = resolve(path);
+  let info;
+  try {
+    info = await stat(root);
+  } catch {
+    throw new FsError('FOLDER_NOT_FOUND', 'no such folder', path);
+  }
+  if (!info.isDirectory()) throw new FsError('NOT_A_FOLDER', 'is not a folder', path);
+  return {
+    name: path,
+    async list() {
+      const entries = await readdir(root, { withFileTypes: true });
+      return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+    },
+    open: (file) => openFileSource(join(root, file), join(path, file)),
+  };
+}
+
+/**
+ * An output folder that appears at `path` only when committed. `path` must not exist, or be an
+ * empty folder. The staging folder `.rvs-tmp-<name>-<random>` sits beside it (same file system).
+ */
+export async function createOutputFolder(path: string, inputs: readonly string[] = []): Promise<FolderSink> {
+  const target = resolve(path);
+  for (const input of inputs) {
+    const inputRoot = resolve(input);
+    if (target === inputRoot || target.startsWith(`${inputRoot}/`)) {
+      throw new FsError('OUTPUT_INSIDE_INPUT', `is inside the input folder ${input}`, path);
+    }
+  }
+  const existing = await stat(target).catch(() => null);
+  if (existing && (!existing.isDirectory() || (await readdir(target)).length > 0)) {
+    throw new FsError('OUTPUT_EXISTS', 'already exists and is not an empty folder; choose another --out or remove it', path);
+  }
+  await mkdir(dirname(target), { recursive: true });
+  const staging = join(dirname(target), `.rvs-tmp-${basename(target)}-${Math.random().toString(36).slice(2, 10)}`);
+  await mkdir(staging);
+  const open_ = new Set<{ close(): Promise<void> }>();
+  let done = false;
+  return {
+    name: path,
+    async create(file) {
+      const handle = await open(join(staging, file), 'wx');
+      open_.add(handle);
+      const sink: ByteSink = {
+        async write(bytes) {
+          let at = 0;
+          while (at < bytes.byteLength) {
+            const { bytesWritten } = await handle.write(bytes, at, bytes.byteLength - at);
+            at += bytesWritten;
+          }
+        },
+        async close() {
+          open_.delete(handle);
+          await handle.close();
+        },
+      };
+      return sink;
+    },
+    async commit() {
+      if (done) return;
+      if (open_.size > 0) throw new Error('commit with files still open');
+      if (existing) await rmdir(target); // the empty folder that was there
+      await rename(staging, target);
+      done = true;
+    },
+    async abort() {
+      if (done) return;
+      done = true;
+      await Promise.allSettled([...open_].map((h) => h.close()));
+      await rm(staging, { recursive: true, force: true });
+    },
+  };
+}
