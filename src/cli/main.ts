@@ -8,12 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { closeCheckpoint, openCheckpoint, parameterCount, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import { parseFloatDtype } from '../core/dtype.ts';
 import { executePlan } from '../core/merge/execute.ts';
-import { planMerge } from '../core/merge/plan.ts';
+import { MergeError, planMerge } from '../core/merge/plan.ts';
 import { applyRecipe, extractRecipe, mergeRecipe, type Recipe, type Rule } from '../core/merge/recipe.ts';
 import { mergeToFolder } from '../core/merge/run.ts';
 import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
-import { createCpuBackend } from '../core/merge/cpu-kernel.ts';
-import { selectBackend, type BackendChoice } from '../node/backend.ts';
+import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '../node/backend.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
 import { isUserError, UsageError } from './errors.ts';
 import { formatBytes, progressBar } from './progress.ts';
@@ -62,6 +61,13 @@ async function openRoles(dirs: Record<string, string>): Promise<Map<string, Chec
   return roles;
 }
 
+/** Compatibility problems name checkpoints by role ("target", "sft"); add which folder is which. */
+function withFolders(e: unknown, dirs: Record<string, string>): unknown {
+  if (!(e instanceof MergeError) || e.code !== 'INCOMPATIBLE') return e;
+  const legend = Object.entries(dirs).map(([role, dir]) => `${role} = ${dir}`).join(', ');
+  return new MergeError(e.code, `${e.message} (${legend})`, e.report);
+}
+
 interface WriteOptions {
   out: string;
   dtype?: 'BF16' | 'F16' | 'F32';
@@ -90,6 +96,8 @@ async function runWrite(recipe: Recipe, dirs: Record<string, string>, opts: Writ
         shardSize: opts.shardSize,
         signal,
         onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor),
+      }).catch((e: unknown) => {
+        throw withFolders(e, dirs);
       });
       bar.stop();
       const files = result.layout.shards.length;
@@ -109,7 +117,11 @@ function addWriteOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--out <dir>', 'output folder (must not exist; written atomically)')
     .option('--dtype <dtype>', 'output dtype: f32, bf16 or f16', parseDtype)
-    .addOption(new Option('--backend <backend>', 'kernel backend').choices(['auto', 'webgpu', 'cpu']).default('auto'))
+    .addOption(
+      new Option('--backend <backend>', 'kernel backend: auto (a hardware GPU if there is one, else cpu), webgpu, cpu (WebAssembly SIMD) or cpu-ts (the TypeScript reference)')
+        .choices(BACKEND_CHOICES)
+        .default('auto'),
+    )
     .option('--shard-size <size>', 'largest shard, e.g. 2GB or 500MB', parseSize, DEFAULT_SHARD_SIZE)
     .option('--exclude <pattern>', 'keep tensors matching this glob at the target\'s values (repeatable)', collectRule('exclude'), [])
     .option('--alpha-for <pattern=alpha>', 'α for tensors matching a glob (repeatable; the last match wins)', collectRule('alpha'), []);
@@ -216,10 +228,15 @@ export function buildProgram(signal: AbortSignal): Command {
     .option('--top <n>', 'tensors to list, largest relative change first', (t) => Number.parseInt(t, 10), 20)
     .action(async (opts: { sft: string; grpo: string; json?: boolean; top: number }) => {
       const roles = await openRoles({ sft: opts.sft, grpo: opts.grpo });
-      const backend = createCpuBackend();
+      const { backend } = await cpuBackend();
       const bar = progressBar('reading');
       try {
-        const plan = planMerge(extractRecipe(), roles);
+        let plan;
+        try {
+          plan = planMerge(extractRecipe(), roles);
+        } catch (e) {
+          throw withFolders(e, { sft: opts.sft, grpo: opts.grpo });
+        }
         const { stats, seconds } = await executePlan(plan, backend, {
           writer: null,
           stats: true,

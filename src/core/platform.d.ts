@@ -125,3 +125,8 @@ interface Console {
 }
 
 declare var console: Console;
+
+// ---- base64 ---------------------------------------------------------------
+
+/** Base64 → binary string (browsers, workers, Node ≥ 16). */
+declare function atob(data: string): string;

@@ -2,9 +2,12 @@
 import { createWebGpuBackend } from '../core/gpu/merge-webgpu.ts';
 import { createCpuBackend } from '../core/merge/cpu-kernel.ts';
 import type { KernelBackend } from '../core/merge/kernel.ts';
+import { createSimdBackend, simdSupported } from '../core/merge/simd-kernel.ts';
 import { loadShaders, openNodeGpu } from './webgpu.ts';
 
-export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
+/** `cpu` is the WebAssembly SIMD kernel; `cpu-ts` the TypeScript twin it is tested against. */
+export type BackendChoice = 'auto' | 'webgpu' | 'cpu' | 'cpu-ts';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'cpu', 'cpu-ts'];
 
 export class BackendError extends Error {
   override readonly name = 'BackendError';
@@ -19,8 +22,15 @@ export interface SelectedBackend {
   readonly description: string;
 }
 
+/** The fastest CPU kernel this engine runs. */
+export async function cpuBackend(): Promise<SelectedBackend> {
+  if (simdSupported()) return { backend: await createSimdBackend(), description: 'cpu (wasm simd)' };
+  return { backend: createCpuBackend(), description: 'cpu (typescript)' };
+}
+
 export async function selectBackend(choice: BackendChoice): Promise<SelectedBackend> {
-  if (choice === 'cpu') return { backend: createCpuBackend(), description: 'cpu' };
+  if (choice === 'cpu-ts') return { backend: createCpuBackend(), description: 'cpu (typescript)' };
+  if (choice === 'cpu') return cpuBackend();
   const gpu = await openNodeGpu({ allowSoftware: choice === 'webgpu' });
   if (gpu && (choice === 'webgpu' || !SOFTWARE_ADAPTER.test(gpu.adapterName))) {
     const backend = createWebGpuBackend(gpu.device, await loadShaders());
@@ -40,5 +50,5 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   }
   gpu?.device.destroy();
   if (choice === 'webgpu') throw new BackendError('no WebGPU adapter found (use --backend cpu)');
-  return { backend: createCpuBackend(), description: 'cpu' };
+  return cpuBackend();
 }

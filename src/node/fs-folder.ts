@@ -30,7 +30,9 @@ export async function openFileSource(path: string, name = path): Promise<ByteSou
       if (offset < 0 || length < 0 || offset + length > size) {
         throw new RangeError(`read of ${length} bytes at ${offset} is past the end (${size} bytes)`);
       }
-      const buffer = new Uint8Array(new ArrayBuffer(length));
+      // Not zero-filled (every byte is overwritten below), and never a slice of Node's shared pool:
+      // byteOffset 0, so views of any element type are aligned.
+      const buffer = Buffer.allocUnsafeSlow(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);

@@ -88,7 +88,12 @@ export async function openCheckpoint(folder: FolderSource): Promise<Checkpoint> 
   try {
     for (const file of shardFiles) {
       const source = await folder.open(file);
-      const shard = { file, source, header: await readHeader(source) };
+      // Close this file too when its header is bad (it is not in `shards` yet).
+      const header = await readHeader(source).catch(async (e: unknown) => {
+        await source.close?.();
+        throw e;
+      });
+      const shard = { file, source, header };
       shards.push(shard);
       for (const info of shard.header.tensors) {
         const previous = tensors.get(info.name);

@@ -114,19 +114,32 @@ export class SafetensorsWriter {
     private readonly folder: FolderSink,
   ) {}
 
-  /** The tensor that the next `write` must belong to, or null when all are written. */
+  /**
+   * The tensor that the next `write` must belong to, or null when all are written. Zero-byte
+   * tensors need no bytes: a `write` for a later tensor passes over them.
+   */
   get expected(): TensorInfo | null {
     return this.nextPosition()?.tensor ?? null;
   }
 
+  /**
+   * Appends bytes of tensor `name`. A zero-byte tensor may be written (with an empty chunk, as the
+   * merge executor does) or left out (as `writeFamilyMember` does); either way the order holds.
+   */
   async write(name: string, bytes: Uint8Array): Promise<void> {
-    const pos = this.nextPosition();
+    let skip = 0;
+    let pos = this.nextPosition();
+    while (this.written === 0 && pos && pos.tensor.name !== name && isEmpty(pos.tensor)) {
+      skip++;
+      pos = this.position(this.tensorIndex + skip);
+    }
     if (!pos) throw new Error(`writer: "${name}" written after the last tensor`);
     if (pos.tensor.name !== name) throw new Error(`writer: expected bytes of "${pos.tensor.name}", got "${name}"`);
     const length = pos.tensor.end - pos.tensor.begin;
     if (this.written + bytes.byteLength > length) {
       throw new Error(`writer: "${name}" would get ${this.written + bytes.byteLength} bytes, expects ${length}`);
     }
+    this.tensorIndex += skip;
     if (pos.shard !== this.shardIndex) await this.openShard(pos.shard);
     await this.sink!.write(bytes);
     this.written += bytes.byteLength;
@@ -134,8 +147,6 @@ export class SafetensorsWriter {
       this.tensorIndex++;
       this.written = 0;
     }
-    // Zero-byte tensors that follow are complete already.
-    while (this.written === 0 && this.nextPosition() && isEmpty(this.nextPosition()!.tensor)) this.tensorIndex++;
   }
 
   /** Closes the last shard, writes the index and commits the folder. */
@@ -153,7 +164,11 @@ export class SafetensorsWriter {
   }
 
   private nextPosition(): { shard: number; tensor: TensorInfo } | null {
-    let k = this.tensorIndex;
+    return this.position(this.tensorIndex);
+  }
+
+  /** The shard and tensor at position `k` of the layout order. */
+  private position(k: number): { shard: number; tensor: TensorInfo } | null {
     for (let s = 0; s < this.layout.shards.length; s++) {
       const tensors = this.layout.shards[s]!.tensors;
       if (k < tensors.length) return { shard: s, tensor: tensors[k]! };
