@@ -1,7 +1,7 @@
 // The WebGPU merge kernel against its CPU twin, bit for bit, for every op × input dtypes × output
 // dtype. Runs on whatever adapter Dawn finds (SwiftShader on CI). Without an adapter the first test
 // FAILS, unless RVS_ALLOW_NO_GPU=1.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeToF32, dtypeSize, encodeFromF32, FLOAT_DTYPES, type FloatDtype } from '../dtype.ts';
 import { runCpuKernel } from '../merge/cpu-kernel.ts';
 import { addStats, emptyStats, OP_INPUTS, type ChunkStats, type KernelBackend, type KernelOp, type KernelResult, type KernelTask } from '../merge/kernel.ts';
@@ -35,7 +35,7 @@ const SPECIALS: Record<FloatDtype, readonly number[]> = {
     0x477fe000, 0x477fefff, 0x477ff000, 0xc77ff000, // float16 overflow edge: 65504, just below 65520, 65520, −65520
     0x38800000, 0x387fc000, 0x33000000, 0x33000001, 0x33c00000, // float16 smallest normal, subnormal, ties at 2^-25, 3·2^-25
     0x3f808000, 0x3f818000, 0x3f808001, 0x7f7f8000, 0x7f7f7fff, // bfloat16 ties (to even, up), above a tie, tie to Inf
-    0x3f801000, 0x3f803000, 0x3f801001, 0x477ff000 - 1, // float16 ties (to even, up), above a tie
+    0x3f801000, 0x3f803000, 0x3f801001, 0x477ff001, // float16 ties (to even, up), above a tie, above 65520
   ],
   BF16: [
     0x0000, 0x8000, 0x7f80, 0xff80, 0x7fc0, 0xffc1, 0x7f81, // ±0, ±Inf, NaNs
@@ -125,10 +125,7 @@ function inputsFor(kind: 'mixed' | 'weights', op: KernelOp, dtypes: readonly Flo
 
 // ---- The CPU twin and comparisons ---------------------------------------------------------------
 
-function cpu(task: KernelTask, inputs: readonly Uint8Array[]): KernelResult {
-  const scratch = Array.from({ length: Math.max(1, inputs.length) }, () => new Float32Array(task.count));
-  return runCpuKernel(task, inputs, scratch);
-}
+const cpu = (task: KernelTask, inputs: readonly Uint8Array[]): KernelResult => runCpuKernel(task, inputs);
 
 const isSubnormal = (x: number) => x !== 0 && Math.abs(x) < 2 ** -126;
 
@@ -172,9 +169,12 @@ function expectSameAsCpu(task: KernelTask, inputs: readonly Uint8Array[], gpuOut
   expect(gpuOut.byteLength).toBe(ref.output.byteLength);
   const size = dtypeSize(task.outDtype);
   const Words = size === 4 ? Uint32Array : Uint16Array;
-  const a = new Words(gpuOut.buffer, gpuOut.byteOffset, task.count);
-  const b = new Words(ref.output.buffer, ref.output.byteOffset, task.count);
+  const a = new Words(gpuOut.slice().buffer, 0, task.count);
+  const b = new Words(ref.output.slice().buffer, 0, task.count);
   const skip = flushes ? subnormalArithmetic(task, inputs) : null;
+  // The exclusion must stay the exception: a quarter of the elements are raw bits, spread over all
+  // exponents, and up to ~10% of all elements then meet a subnormal operand, product or sum.
+  if (skip && task.count >= 1000) expect(skip.reduce((n, x) => n + x, 0) / task.count).toBeLessThan(0.12);
   const wrong: string[] = [];
   for (let i = 0; i < task.count && wrong.length < 5; i++) {
     if (a[i] !== b[i] && !skip?.[i]) {
@@ -206,7 +206,7 @@ function expectStatsClose(actual: ChunkStats | null, expected: ChunkStats | null
 
 // ---- Harness: a validation error scope around each test, buffers destroyed after --------------
 
-async function withBackend(fn: (backend: KernelBackend, g: NodeGpu) => Promise<void>, options?: { maxChunkElements?: number }): Promise<void> {
+async function withBackend(fn: (backend: KernelBackend, g: NodeGpu) => Promise<void>, options?: { maxChunkElements?: number; maxWorkgroupsPerDimension?: number }): Promise<void> {
   const g = gpu!;
   g.device.pushErrorScope('validation');
   const backend = createWebGpuBackend(g.device, shaders, { label: 'test', ...options });
@@ -228,23 +228,32 @@ function dtypeCombos(n: number): FloatDtype[][] {
 }
 
 const OPS: KernelOp[] = ['merge', 'extract', 'apply', 'copy'];
-const COMBOS = OPS.flatMap((op) => dtypeCombos(OP_INPUTS[op].length).flatMap((ins) => FLOAT_DTYPES.map((out) => ({ op, ins, out }))));
+const comboOf = (op: KernelOp, ins: FloatDtype[], out: FloatDtype) => ({ name: `${op} ${ins.join(',')} → ${out}`, op, ins, out });
+const COMBOS = OPS.flatMap((op) => dtypeCombos(OP_INPUTS[op].length).flatMap((ins) => FLOAT_DTYPES.map((out) => comboOf(op, ins, out))));
+const STATS_COMBOS = OPS.filter((op) => op !== 'copy').flatMap((op) => dtypeCombos(OP_INPUTS[op].length).map((ins, i) => comboOf(op, ins, FLOAT_DTYPES[i % 3]!)));
 
 // ---- Tests --------------------------------------------------------------------------------------
 
 describe.skipIf(!gpu)(`WebGPU merge kernel on ${gpu?.adapterName ?? 'no adapter'}`, () => {
   /** Whether the device flushes float32 subnormals in arithmetic (found out, not assumed). */
   let flushes = false;
+  let probe: number[] = [];
+
+  beforeAll(async () => {
+    // 3·2^-149 − 2^-149 = 2^-148;  (2^-126 + 2^-149) − 2^-126 = 2^-149.
+    const bits = (...w: number[]) => new Uint8Array(new Uint32Array(w).buffer);
+    await withBackend(async (backend) => {
+      const r = await backend.run(task('extract', ['F32', 'F32'], 'F32', 2), [bits(0x00000001, 0x00800000), bits(0x00000003, 0x00800001)]);
+      probe = [...new Uint32Array(r.output.buffer)];
+    });
+    flushes = probe[0] !== 0x00000002 || probe[1] !== 0x00000001;
+  });
 
   it('reports whether float32 subnormals survive arithmetic; copies keep them regardless', async () => {
+    console.info(`${gpu!.adapterName}: float32 subnormals are ${flushes ? 'FLUSHED to zero in arithmetic (excluded from bit-exact checks)' : 'kept'}`);
+    expect(probe).toEqual(flushes ? [0, 0] : [0x00000002, 0x00000001]);
     await withBackend(async (backend) => {
       const bits = (...w: number[]) => new Uint8Array(new Uint32Array(w).buffer);
-      // 3·2^-149 − 2^-149 = 2^-148;  (2^-126 + 2^-149) − 2^-126 = 2^-149.
-      const r = await backend.run(task('extract', ['F32', 'F32'], 'F32', 2), [bits(0x00000001, 0x00800000), bits(0x00000003, 0x00800001)]);
-      const out = [...new Uint32Array(r.output.buffer)];
-      flushes = out[0] !== 0x00000002 || out[1] !== 0x00000001;
-      console.info(`${gpu!.adapterName}: float32 subnormals are ${flushes ? 'FLUSHED to zero in arithmetic (excluded from bit-exact checks)' : 'kept'}`);
-      if (flushes) expect(out).toEqual([0, 0]);
       const copied = await backend.run(task('copy', ['F32'], 'F32', 3), [bits(0x00000001, 0x807fffff, 0x00010000)]);
       expect([...new Uint32Array(copied.output.buffer)]).toEqual([0x00000001, 0x807fffff, 0x00010000]);
     });
@@ -263,32 +272,44 @@ describe.skipIf(!gpu)(`WebGPU merge kernel on ${gpu?.adapterName ?? 'no adapter'
     });
   });
 
-  describe.each(COMBOS)('$op $ins → $out', ({ op, ins, out }) => {
-    const combo = COMBOS.findIndex((c) => c.op === op && c.out === out && c.ins.join() === ins.join());
+  // Every op × input dtypes × output dtype, without statistics (their pipelines compile ~10× faster).
+  describe.each(COMBOS)('$name', ({ name, op, ins, out }) => {
+    const combo = COMBOS.findIndex((c) => c.name === name);
     const alphas = op === 'copy' ? [1] : ALPHAS;
 
     it('matches the CPU twin bit for bit on specials, raw bits and weights', async () => {
       await withBackend(async (backend) => {
         for (const count of SMALL_COUNTS) {
           for (const alpha of alphas) {
-            const t = task(op, ins, out, count, alpha);
+            const t = task(op, ins, out, count, alpha, { stats: false });
             const inputs = inputsFor('mixed', op, ins, count);
             expectSameAsCpu(t, inputs, (await backend.run(t, inputs)).output, flushes);
           }
         }
-        const t = task(op, ins, out, BIG_COUNT, ALPHAS[combo % ALPHAS.length]);
+        const t = task(op, ins, out, BIG_COUNT, ALPHAS[combo % ALPHAS.length], { stats: false });
         const inputs = inputsFor('mixed', op, ins, BIG_COUNT);
         expectSameAsCpu(t, inputs, (await backend.run(t, inputs)).output, flushes);
       });
     });
+  });
 
-    it('matches the CPU twin on weights, statistics within 1e-5', async () => {
+  // Statistics depend on the op and the input dtypes, not on the output dtype: one output dtype each.
+  describe.each(STATS_COMBOS)('$name with statistics', ({ name, op, ins, out }) => {
+    const combo = STATS_COMBOS.findIndex((c) => c.name === name);
+
+    it('matches the CPU twin: output bit for bit, statistics within 1e-5', async () => {
       await withBackend(async (backend) => {
-        for (const count of [255, BIG_COUNT]) {
-          const t = task(op, ins, out, count, ALPHAS[(combo + 3) % ALPHAS.length]);
+        for (const count of [1, 255, 4097, BIG_COUNT]) {
+          const t = task(op, ins, out, count, ALPHAS[(combo + count) % ALPHAS.length]);
           const inputs = inputsFor('weights', op, ins, count);
           const result = await backend.run(t, inputs);
           expectStatsClose(result.stats, expectSameAsCpu(t, inputs, result.output, flushes).stats);
+        }
+        // Specials and raw bits: outputs only (float32 sums of squares of ~1e38 overflow, the CPU's float64 ones do not).
+        for (const count of [3, 257, 65_537]) {
+          const t = task(op, ins, out, count, ALPHAS[combo % ALPHAS.length]);
+          const inputs = inputsFor('mixed', op, ins, count);
+          expectSameAsCpu(t, inputs, (await backend.run(t, inputs)).output, flushes);
         }
       });
     });
@@ -325,27 +346,31 @@ describe.skipIf(!gpu)(`WebGPU merge kernel on ${gpu?.adapterName ?? 'no adapter'
   });
 
   it('folds more than maxComputeWorkgroupsPerDimension workgroups into a 2-D dispatch', async () => {
-    const count = 65_536 * 512 + 1; // 65,537 workgroups
-    expect(dispatchSize(count, gpu!.device.limits.maxComputeWorkgroupsPerDimension)[1]).toBeGreaterThan(1);
+    // 7 workgroups of 4096 elements with at most 4 per dimension: 4 × 2, one of them idle.
+    const count = 6 * 4096 + 7;
+    expect(dispatchSize(count, 4)).toEqual([4, 2]);
+    expect(dispatchSize(count, 65_535)).toEqual([7, 1]);
     await withBackend(
       async (backend) => {
-        const next = rng(99);
-        // Normal bfloat16 values of moderate size (no subnormals anywhere in the arithmetic).
-        const make = () => Uint16Array.from({ length: count }, () => (next() & 0x807f) | ((110 + (next() % 16)) << 7));
-        const inputs = [make(), make(), make()].map((a) => new Uint8Array(a.buffer));
-        const t = task('merge', ['BF16', 'BF16', 'BF16'], 'BF16', count, 0.5);
-        const result = await backend.run(t, inputs);
-        expectStatsClose(result.stats, expectSameAsCpu(t, inputs, result.output, false).stats);
+        for (const [op, ins, out] of [
+          ['merge', ['BF16', 'BF16', 'BF16'], 'BF16'],
+          ['apply', ['F16', 'F32'], 'F16'],
+        ] as const) {
+          const t = task(op, ins, out, count, 0.5);
+          const inputs = inputsFor('weights', op, ins, count);
+          const result = await backend.run(t, inputs);
+          expectStatsClose(result.stats, expectSameAsCpu(t, inputs, result.output, flushes).stats);
+        }
       },
-      { maxChunkElements: count + 1 },
+      { maxWorkgroupsPerDimension: 4 },
     );
-  }, 180_000);
+  });
 
   it('keeps ±Inf and NaN in the statistics as the CPU twin does', async () => {
     await withBackend(async (backend) => {
       const f32 = (...x: number[]) => new Uint8Array(new Float32Array(x).buffer);
       const s = f32(0, -0, 1, 2, 3, -4, 0.5, 7);
-      for (const g of [f32(0, 1, Infinity, 2, 3, 4, -0.5, 7), f32(0, 1, NaN, 2, -Infinity, 4, 0.5, 6)]) {
+      for (const g of [f32(0, 1, Infinity, 2, 3, 4, -0.5, 7), f32(0, 1, NaN, 2, -Infinity, 4, 0.5, 6), f32(0, 1, 2.5, 2, 3, 4, 0.5, NaN)]) {
         for (const t of [task('extract', ['F32', 'F32'], 'BF16', 8), task('merge', ['F32', 'F32', 'F32'], 'F16', 8, -2), task('apply', ['F32', 'F32'], 'F32', 8)]) {
           const inputs = t.op === 'merge' ? [s, s, g] : [s, g];
           const result = await backend.run(t, inputs);

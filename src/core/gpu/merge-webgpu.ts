@@ -41,12 +41,13 @@ const Usage = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STOR
 const MAP_READ = 0x1;
 const COMPUTE_STAGE = 0x4;
 
-/** Must match WG_SIZE in merge.wgsl; each invocation handles two elements. */
+/** Must match WG_SIZE and PAIRS_PER_INVOCATION in merge.wgsl. */
 export const WORKGROUP_SIZE = 256;
-export const ELEMENTS_PER_WORKGROUP = 2 * WORKGROUP_SIZE;
+const PAIRS_PER_INVOCATION = 8;
+export const ELEMENTS_PER_WORKGROUP = 2 * PAIRS_PER_INVOCATION * WORKGROUP_SIZE;
 /** Words per workgroup in the partials buffer: sum v², sum ref², max |v|, zeros. */
 const PARTIAL_WORDS = 4;
-/** Default chunk cap: 8 Mi elements, 32 MiB per float32 buffer. */
+/** Default chunk cap: 8 Mi elements, 32 MiB per float32 buffer, 2048 workgroups. */
 export const DEFAULT_MAX_CHUNK_ELEMENTS = 1 << 23;
 /** Buffer sets, i.e. run() calls on the GPU at once; further calls wait for a free set. */
 const POOL_SIZE = 3;
@@ -112,7 +113,15 @@ export function dispatchSize(count: number, maxPerDimension: number): [number, n
   return [Math.ceil(groups / y), y];
 }
 
-export function createMergeKernel(device: GPUDevice, shaders: WgslSources, label = 'rvs-merge'): MergeKernel {
+export interface MergeKernelOptions {
+  /** Prefix of every GPU object's label. */
+  label?: string;
+  /** Defaults to the device limit; lower only to exercise the 2-D dispatch in tests. */
+  maxWorkgroupsPerDimension?: number;
+}
+
+export function createMergeKernel(device: GPUDevice, shaders: WgslSources, options: MergeKernelOptions = {}): MergeKernel {
+  const label = options.label ?? 'rvs-merge';
   const code = shaders.dtype === undefined ? shaders.merge : `${shaders.dtype}\n${shaders.merge}`;
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ label: `${label}/module`, code });
@@ -149,7 +158,7 @@ export function createMergeKernel(device: GPUDevice, shaders: WgslSources, label
   const dummyPartials = dummy('unused-partials', Usage.STORAGE);
 
   const pipelines = new Map<string, Promise<GPUComputePipeline>>();
-  const maxPerDimension = device.limits.maxComputeWorkgroupsPerDimension;
+  const maxPerDimension = Math.min(options.maxWorkgroupsPerDimension ?? Infinity, device.limits.maxComputeWorkgroupsPerDimension);
 
   async function build(key: MergePipelineKey, name: string): Promise<GPUComputePipeline> {
     await moduleReady;
@@ -160,11 +169,18 @@ export function createMergeKernel(device: GPUDevice, shaders: WgslSources, label
       OUTPUT: key.output ? 1 : 0,
     };
     key.inputDtypes.forEach((dtype, i) => (constants[`IN${i}_DTYPE`] = DTYPE_CODE[dtype]));
+    // Async creation compiles off the JS thread (SwiftShader takes ~0.4 s for a statistics
+    // pipeline); it reports its own failures by rejecting, the scope catches anything else.
     device.pushErrorScope('validation');
-    const pipeline = device.createComputePipeline({ label: name, layout, compute: { module, entryPoint: 'main', constants } });
-    const error = await device.popErrorScope();
-    if (error) throw new GpuKernelError('PIPELINE_CREATION', `${name}: ${error.message}`);
-    return pipeline;
+    const created = device.createComputePipelineAsync({ label: name, layout, compute: { module, entryPoint: 'main', constants } });
+    const scoped = device.popErrorScope();
+    const [pipeline, error] = await Promise.allSettled([created, scoped]);
+    const reason: unknown = pipeline.status === 'rejected' ? pipeline.reason : error.status === 'rejected' ? error.reason : error.value;
+    if (pipeline.status === 'rejected' || reason) {
+      const message = (reason as { message?: unknown } | null)?.message ?? String(reason);
+      throw new GpuKernelError('PIPELINE_CREATION', `${name}: ${String(message)}`, { cause: reason });
+    }
+    return pipeline.value;
   }
 
   return {
@@ -224,14 +240,14 @@ interface BufferSet {
 export function createWebGpuBackend(
   device: GPUDevice,
   shaders: WgslSources,
-  options: { maxChunkElements?: number; label?: string } = {},
+  options: MergeKernelOptions & { maxChunkElements?: number } = {},
 ): KernelBackend {
   const label = options.label ?? 'rvs-merge';
   const maxChunkElements = chunkLimit(device.limits, options.maxChunkElements);
   // Buffers grow in powers of two up to the largest chunk's needs.
   const limitBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   const maxBytes = limitBytes - (limitBytes % 4);
-  const kernel = createMergeKernel(device, shaders, label);
+  const kernel = createMergeKernel(device, shaders, options);
 
   let lost: string | null = null;
   void device.lost.then((info) => (lost = info.message || info.reason));
@@ -260,6 +276,11 @@ export function createWebGpuBackend(
     else free.push(set);
   }
 
+  function resetBuffers(set: BufferSet): void {
+    for (const b of [...set.inputs, set.output, set.partials, set.outputStaging, set.partialsStaging]) b?.destroy();
+    Object.assign(set, { inputs: [null, null, null], output: null, partials: null, outputStaging: null, partialsStaging: null });
+  }
+
   /** `buffer` if it holds `bytes`, else a new one of the next power of two (capped by the limits). */
   function grow(buffer: GPUBuffer | null, bytes: number, usage: number, name: string): GPUBuffer {
     if (buffer && buffer.size >= bytes) return buffer;
@@ -286,7 +307,9 @@ export function createWebGpuBackend(
   /** Copies `bytes` to the start of `buffer`, zero-padding a trailing half word. */
   function upload(buffer: GPUBuffer, bytes: Uint8Array): void {
     const whole = bytes.byteLength - (bytes.byteLength % 4);
-    if (whole > 0) device.queue.writeBuffer(buffer, 0, bytes, 0, whole); // offset and size in elements (bytes)
+    // Offset and size count elements, i.e. bytes. (A view of a SharedArrayBuffer is fine too: the
+    // spec's AllowSharedBufferSource, which @webgpu/types narrows.)
+    if (whole > 0) device.queue.writeBuffer(buffer, 0, bytes as Uint8Array<ArrayBuffer>, 0, whole);
     if (whole < bytes.byteLength) {
       const tail = new Uint8Array(4);
       tail.set(bytes.subarray(whole));
@@ -333,12 +356,16 @@ export function createWebGpuBackend(
 
     const maps = [task.output ? set.outputStaging!.mapAsync(MAP_READ, 0, outBytes) : null, stats ? set.partialsStaging!.mapAsync(MAP_READ, 0, partBytes) : null];
     const [v, m, ...mapped] = await Promise.allSettled([validation, memory, ...maps]);
-    const scoped = (v.status === 'fulfilled' && v.value) || (m.status === 'fulfilled' && m.value);
+    const oom = m.status === 'fulfilled' ? m.value : null;
+    const invalid = v.status === 'fulfilled' ? v.value : null;
     const unmap = () => [set.outputStaging, set.partialsStaging].forEach((b) => b?.mapState === 'mapped' && b.unmap());
-    if (lost !== null || scoped || mapped.some((r) => r.status === 'rejected')) {
+    if (lost !== null || oom || invalid || mapped.some((r) => r.status === 'rejected')) {
       unmap();
       if (lost !== null) throw new GpuKernelError('DEVICE_LOST', `${name}: device lost: ${lost}`);
-      if (scoped) throw new GpuKernelError(m.status === 'fulfilled' && m.value ? 'OUT_OF_MEMORY' : 'VALIDATION', `${name}: ${scoped.message}`);
+      // A buffer that failed to allocate is invalid for good: start the set afresh next time.
+      resetBuffers(set);
+      if (oom) throw new GpuKernelError('OUT_OF_MEMORY', `${name}: ${oom.message}`);
+      if (invalid) throw new GpuKernelError('VALIDATION', `${name}: ${invalid.message}`);
       const cause = mapped.find((r) => r.status === 'rejected') as PromiseRejectedResult;
       throw new GpuKernelError('MAP_FAILED', `${name}: reading the result back failed`, { cause: cause.reason });
     }
@@ -382,7 +409,8 @@ export function createWebGpuBackend(
       disposed = true;
       await Promise.allSettled([...inFlight]);
       for (const set of sets) {
-        for (const b of [set.params, ...set.inputs, set.output, set.partials, set.outputStaging, set.partialsStaging]) b?.destroy();
+        resetBuffers(set);
+        set.params.destroy();
       }
       sets.length = 0;
       free.length = 0;

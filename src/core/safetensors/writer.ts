@@ -149,7 +149,7 @@ export class SafetensorsWriter {
     }
   }
 
-  /** Closes the last shard, writes the index and commits the folder. */
+  /** Closes the last shard and writes the index; the caller commits the folder. */
   async finish(): Promise<void> {
     while (this.nextPosition() && isEmpty(this.nextPosition()!.tensor)) this.tensorIndex++;
     if (this.nextPosition()) throw new Error(`writer: "${this.nextPosition()!.tensor.name}" was never written`);
