@@ -77,6 +77,14 @@ function timed(cmd: string[]): { seconds: number; maxRss: number } {
   return { seconds: Number(last[0]), maxRss: Number(last[1]) };
 }
 
+/**
+ * Flushes dirty pages before each timed step: otherwise a step pays for the writeback of the one
+ * before it (measured here: the same merge took 1.8 s or 4.0 s depending on that).
+ */
+function settle() {
+  spawnSync('sync');
+}
+
 function warm() {
   for (const m of members) spawnSync('bash', ['-c', `cat ${join(root, m)}/*.safetensors > /dev/null`]);
 }
@@ -90,14 +98,20 @@ warm();
 const floors: number[] = [];
 const merges: { seconds: number; maxRss: number }[] = [];
 for (let i = 0; i < runs; i++) {
+  // Removing a 1 GB file discards its blocks (ext4 `discard`): do it before settling, not inside a step.
+  await rm(outDir, { recursive: true, force: true });
+  settle();
   floors.push(await ioFloor(outDir));
   await rm(outDir, { recursive: true, force: true });
+  settle();
   merges.push(timed(['node', 'bin/rvs.mjs', 'merge', '--sft', dirs['sft']!, '--grpo', dirs['grpo']!, '--target', dirs['target']!, '--alpha', args.alpha!, '--out', outDir, '--backend', args.backend!]));
   await rm(outDir, { recursive: true, force: true });
 }
 let numpy: { seconds: number; maxRss: number } | null = null;
 if (!args['no-numpy']) {
   try {
+    await rm(outDir, { recursive: true, force: true });
+    settle();
     numpy = timed(['python3', 'bench/numpy_merge.py', dirs['sft']!, dirs['grpo']!, dirs['target']!, args.alpha!, outDir]);
   } catch (e) {
     process.stderr.write(`numpy peer skipped: ${(e as Error).message.split('\n')[0]}\n`);

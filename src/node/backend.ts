@@ -39,7 +39,8 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
         ...backend,
         name: backend.name,
         maxChunkElements: backend.maxChunkElements,
-        run: (task, inputs) => backend.run(task, inputs),
+        run: (task, inputs, output) => backend.run(task, inputs, output),
+        ...(backend.allocateSlot ? { allocateSlot: () => backend.allocateSlot!() } : {}),
         async dispose() {
           await backend.dispose();
           gpu.device.destroy();

@@ -26,13 +26,14 @@ export async function openFileSource(path: string, name = path): Promise<ByteSou
   return {
     name,
     size,
-    async read(offset, length) {
+    async read(offset, length, into) {
       if (offset < 0 || length < 0 || offset + length > size) {
         throw new RangeError(`read of ${length} bytes at ${offset} is past the end (${size} bytes)`);
       }
       // Not zero-filled (every byte is overwritten below), and never a slice of Node's shared pool:
       // byteOffset 0, so views of any element type are aligned.
-      const buffer = Buffer.allocUnsafeSlow(length);
+      if (into && into.byteLength < length) throw new RangeError(`buffer of ${into.byteLength} bytes cannot hold ${length}`);
+      const buffer = into ? into.subarray(0, length) : Buffer.allocUnsafeSlow(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);

@@ -317,7 +317,7 @@ export function createWebGpuBackend(
     }
   }
 
-  async function runOn(set: BufferSet, task: KernelTask, inputs: readonly Uint8Array[], pipeline: GPUComputePipeline, stats: boolean): Promise<KernelResult> {
+  async function runOn(set: BufferSet, task: KernelTask, inputs: readonly Uint8Array[], pipeline: GPUComputePipeline, stats: boolean, into?: Uint8Array): Promise<KernelResult> {
     const { count } = task;
     const name = `${label}/set${set.id}`;
     const outBytes = task.output ? gpuBytes(task.outDtype, count) : 0;
@@ -370,14 +370,23 @@ export function createWebGpuBackend(
       throw new GpuKernelError('MAP_FAILED', `${name}: reading the result back failed`, { cause: cause.reason });
     }
 
-    const output = task.output ? new Uint8Array(set.outputStaging!.getMappedRange(0, outBytes).slice(0, count * dtypeSize(task.outDtype))) : new Uint8Array(0);
+    let output: Uint8Array = new Uint8Array(0);
+    if (task.output) {
+      const mapped = new Uint8Array(set.outputStaging!.getMappedRange(0, outBytes), 0, count * dtypeSize(task.outDtype));
+      if (into) {
+        output = into.subarray(0, mapped.byteLength);
+        output.set(mapped);
+      } else {
+        output = mapped.slice();
+      }
+    }
     let result: ChunkStats | null = task.stats ? { count, sumSqV: 0, sumSqRef: 0, maxAbsV: 0, zerosV: 0 } : null;
     if (stats && result) result = sumPartials(set.partialsStaging!.getMappedRange(0, partBytes), count);
     unmap();
     return { output, stats: result };
   }
 
-  async function run(task: KernelTask, inputs: readonly Uint8Array[]): Promise<KernelResult> {
+  async function run(task: KernelTask, inputs: readonly Uint8Array[], into?: Uint8Array): Promise<KernelResult> {
     if (disposed) throw new GpuKernelError('DISPOSED', `${label}: run() after dispose()`);
     if (lost !== null) throw new GpuKernelError('DEVICE_LOST', `${label}: device lost: ${lost}`);
     validate(task, inputs);
@@ -389,7 +398,7 @@ export function createWebGpuBackend(
     const pipeline = await kernel.pipeline({ op: task.op, inputDtypes: task.inputDtypes, outDtype: task.outDtype, stats, output: task.output });
     const set = await acquire();
     try {
-      return await runOn(set, task, inputs, pipeline, stats);
+      return await runOn(set, task, inputs, pipeline, stats, into);
     } finally {
       release(set);
     }
@@ -398,8 +407,8 @@ export function createWebGpuBackend(
   return {
     name: 'webgpu',
     maxChunkElements,
-    run(task, inputs) {
-      const p = run(task, inputs);
+    run(task, inputs, output) {
+      const p = run(task, inputs, output);
       inFlight.add(p);
       const forget = () => inFlight.delete(p);
       p.then(forget, forget);

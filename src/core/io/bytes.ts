@@ -10,10 +10,11 @@ export interface ByteSource {
   readonly name: string;
   readonly size: number;
   /**
-   * Reads exactly `length` bytes at `offset` into a fresh buffer (its byteOffset is 0, so views of
-   * any element type are aligned). Rejects when fewer bytes exist.
+   * Reads exactly `length` bytes at `offset` into `into` (returning `into.subarray(0, length)`), or
+   * into a fresh buffer whose byteOffset is 0, so that views of any element type are aligned.
+   * Rejects when fewer bytes exist.
    */
-  read(offset: number, length: number): Promise<Uint8Array>;
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   close?(): Promise<void>;
 }
 
@@ -72,11 +73,11 @@ export function blobSource(blob: Blob, name: string): ByteSource {
   return {
     name,
     size: blob.size,
-    async read(offset, length) {
+    async read(offset, length, into) {
       if (offset < 0 || length < 0 || offset + length > blob.size) {
         throw new RangeError(`${name}: read of ${length} bytes at ${offset} is past the end (${blob.size} bytes)`);
       }
-      return new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
+      return fill(new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer()), into);
     },
   };
 }
@@ -96,11 +97,11 @@ export class MemoryFolder implements FolderSource, FolderSink {
     return {
       name: `${this.name}/${file}`,
       size: bytes.byteLength,
-      async read(offset, length) {
+      async read(offset, length, into) {
         if (offset < 0 || length < 0 || offset + length > bytes.byteLength) {
           throw new RangeError(`${file}: read of ${length} bytes at ${offset} is past the end`);
         }
-        return bytes.slice(offset, offset + length);
+        return into ? fill(bytes.subarray(offset, offset + length), into) : bytes.slice(offset, offset + length);
       },
     };
   }
@@ -121,6 +122,14 @@ export class MemoryFolder implements FolderSource, FolderSink {
   async abort(): Promise<void> {
     this.files.clear();
   }
+}
+
+/** `bytes` copied into `into` when given (which must be large enough), else `bytes` itself. */
+function fill(bytes: Uint8Array, into: Uint8Array | undefined): Uint8Array {
+  if (!into) return bytes;
+  if (into.byteLength < bytes.byteLength) throw new RangeError(`buffer of ${into.byteLength} bytes cannot hold ${bytes.byteLength}`);
+  into.set(bytes);
+  return into.subarray(0, bytes.byteLength);
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {

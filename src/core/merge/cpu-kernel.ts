@@ -14,8 +14,8 @@ export function createCpuBackend(maxChunkElements = CPU_CHUNK_ELEMENTS): KernelB
   return {
     name: 'cpu',
     maxChunkElements,
-    async run(task, inputs) {
-      return runCpuKernel(task, inputs);
+    async run(task, inputs, output) {
+      return runCpuKernel(task, inputs, output);
     },
     async dispose() {},
   };
@@ -101,12 +101,13 @@ const scratch = Array.from({ length: 3 }, () => new Float32Array(BLOCK));
 const scratchBits = scratch.map((f) => new Uint32Array(f.buffer));
 
 /** Runs one chunk synchronously. */
-export function runCpuKernel(task: KernelTask, inputs: readonly Uint8Array[]): KernelResult {
+export function runCpuKernel(task: KernelTask, inputs: readonly Uint8Array[], into?: Uint8Array): KernelResult {
   const { op, count } = task;
   const alpha = Math.fround(task.alpha);
   const sources = inputs.map((bytes, i) => sourceOf(task.inputDtypes[i]!, bytes, count));
   const stats: ChunkStats | null = task.stats ? { count, sumSqV: 0, sumSqRef: 0, maxAbsV: 0, zerosV: 0 } : null;
-  const output = new Uint8Array(task.output ? count * dtypeSize(task.outDtype) : 0);
+  const outBytes = task.output ? count * dtypeSize(task.outDtype) : 0;
+  const output = into ? into.subarray(0, outBytes) : new Uint8Array(outBytes);
   const [x0, x1, x2] = scratch as [Float32Array, Float32Array, Float32Array];
   for (let start = 0; start < count; start += BLOCK) {
     const n = Math.min(BLOCK, count - start);

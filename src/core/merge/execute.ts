@@ -53,6 +53,15 @@ interface Chunk {
   readonly last: boolean;
 }
 
+/**
+ * Buffers of one chunk in flight, reused from chunk to chunk: allocating fresh ones for every chunk
+ * costs more in garbage collection than the arithmetic (measured: 0.8 s of 3.6 s on the 0.5B merge).
+ */
+interface Slot {
+  readonly inputs: Uint8Array[];
+  readonly output: Uint8Array;
+}
+
 export async function executePlan(plan: MergePlan, backend: KernelBackend, options: ExecuteOptions): Promise<ExecuteResult> {
   const t0 = performance.now();
   const chunkElements = Math.max(2, Math.min(options.chunkElements ?? backend.maxChunkElements, backend.maxChunkElements));
@@ -64,18 +73,25 @@ export async function executePlan(plan: MergePlan, backend: KernelBackend, optio
   const perTensor = new Map<string, ChunkStats>();
   const statsFor = (name: string) => perTensor.get(name) ?? perTensor.set(name, emptyStats()).get(name)!;
 
-  const inFlight: Promise<[Chunk, KernelResult]>[] = [];
-  const finish = async ([chunk, result]: [Chunk, KernelResult]) => {
+  const inFlight: Promise<[Chunk, KernelResult, Slot]>[] = [];
+  const free: Slot[] = [];
+  const slotBytes = chunkElements * 4; // the largest element size
+  const takeSlot = (): Slot =>
+    free.pop() ??
+    (chunkElements === backend.maxChunkElements ? backend.allocateSlot?.() : null) ?? { inputs: [0, 1, 2].map(() => new Uint8Array(slotBytes)), output: new Uint8Array(slotBytes) };
+  const finish = async ([chunk, result, slot]: [Chunk, KernelResult, Slot]) => {
     if (options.writer) await options.writer.write(chunk.job.name, result.output);
     if (result.stats) addStats(statsFor(chunk.job.name), result.stats);
     bytesDone += chunk.count * (chunk.job.inputs.reduce((n, i) => n + dtypeSize(i.info.dtype), 0) + dtypeSize(chunk.job.outDtype));
     if (chunk.last) tensorsDone++;
     options.onProgress?.({ bytesDone, bytesTotal, tensorsDone, tensorsTotal: plan.tensors.length, tensor: chunk.job.name });
+    free.push(slot);
   };
   try {
     for (const chunk of chunks(plan, chunkElements)) {
       throwIfAborted(options.signal);
-      const p = runChunk(chunk, backend, wantStats, options.writer !== null).then((r): [Chunk, KernelResult] => [chunk, r]);
+      const slot = takeSlot();
+      const p = runChunk(chunk, slot, backend, wantStats, options.writer !== null).then((r): [Chunk, KernelResult, Slot] => [chunk, r, slot]);
       p.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
       inFlight.push(p);
       if (inFlight.length >= window) await finish(await inFlight.shift()!);
@@ -114,12 +130,12 @@ function* chunks(plan: MergePlan, chunkElements: number): Generator<Chunk> {
   }
 }
 
-async function runChunk(chunk: Chunk, backend: KernelBackend, stats: boolean, output: boolean): Promise<KernelResult> {
+async function runChunk(chunk: Chunk, slot: Slot, backend: KernelBackend, stats: boolean, output: boolean): Promise<KernelResult> {
   const { job, start, count } = chunk;
   const inputs = await Promise.all(
-    job.inputs.map((loc) => {
+    job.inputs.map((loc, i) => {
       const size = dtypeSize(loc.info.dtype);
-      return loc.shard.source.read(loc.shard.header.dataStart + loc.info.begin + start * size, count * size);
+      return loc.shard.source.read(loc.shard.header.dataStart + loc.info.begin + start * size, count * size, slot.inputs[i]);
     }),
   );
   if (count === 0) return { output: new Uint8Array(0), stats: null };
@@ -133,7 +149,7 @@ async function runChunk(chunk: Chunk, backend: KernelBackend, stats: boolean, ou
     stats: stats && job.op !== 'copy',
     output,
   };
-  return backend.run(task, inputs);
+  return backend.run(task, inputs, slot.output);
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

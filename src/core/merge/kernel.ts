@@ -61,10 +61,17 @@ export interface KernelBackend {
   /** Largest chunk (in elements) one `run` accepts. */
   readonly maxChunkElements: number;
   /**
-   * Runs one chunk. `inputs[i]` holds count × size(inputDtypes[i]) bytes, starting at byteOffset 0.
-   * Several calls may be in flight at once; results must not depend on that.
+   * Runs one chunk. `inputs[i]` holds count × size(inputDtypes[i]) bytes, 4-byte aligned. The
+   * result goes into `output` when given (at least count × size(outDtype) bytes; the result's
+   * `output` is then a view of it), else into a new buffer. Several calls may be in flight at
+   * once; results must not depend on that.
    */
-  run(task: KernelTask, inputs: readonly Uint8Array[]): Promise<KernelResult>;
+  run(task: KernelTask, inputs: readonly Uint8Array[], output?: Uint8Array): Promise<KernelResult>;
+  /**
+   * Optional: buffers for one chunk in flight (three inputs and an output of maxChunkElements × 4
+   * bytes) where this backend reads and writes them without a copy; null when it has no more.
+   */
+  allocateSlot?(): { inputs: Uint8Array[]; output: Uint8Array } | null;
   dispose(): Promise<void>;
 }
 

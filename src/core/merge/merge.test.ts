@@ -16,6 +16,7 @@ import type { FloatDtype } from '../dtype.ts';
 import { MemoryFolder } from '../io/bytes.ts';
 import { roundOnce, tensorBytes, tensorValues, ulp } from '../testing/reference.ts';
 import { createCpuBackend } from './cpu-kernel.ts';
+import { createSimdBackend } from './simd-kernel.ts';
 import { applyRecipe, extractRecipe, mergeRecipe, type Recipe } from './recipe.ts';
 import { mergeToFolder } from './run.ts';
 import { MergeError } from './plan.ts';
@@ -140,6 +141,22 @@ describe('identities', () => {
     const got = await tensorValues(out, 'lm_head.weight');
     const [t, s, g] = await Promise.all([tensorValues(target, 'lm_head.weight'), tensorValues(sft, 'model.embed_tokens.weight'), tensorValues(grpo, 'model.embed_tokens.weight')]);
     checkAgainstReference('lm_head.weight', got, t, s, g, 1, 'F32');
+  });
+});
+
+describe('backends', () => {
+  it('the WebAssembly SIMD backend (reading into its own memory) writes the same bytes as the TypeScript twin', async () => {
+    const untied = { ...TINY_QWEN2, tiedEmbeddings: false };
+    const [target, sft, grpo] = await Promise.all([member('target', untied, 'BF16', { shardSize: 9000 }), member('sft', untied, 'F16'), member('grpo', untied, 'F32')]);
+    const roles = new Map(Object.entries({ target, sft, grpo }));
+    for (const dtype of ['auto', 'F16'] as const) {
+      const simdOut = new MemoryFolder('simd');
+      // Chunks of the backend's maximum size, so that the executor uses the backend's own slots.
+      await mergeToFolder({ recipe: mergeRecipe(-1.3, { dtype }), roles, backend: await createSimdBackend(1000, 2), out: simdOut, shardSize: 9000 });
+      const tsOut = await run(mergeRecipe(-1.3, { dtype }), { target, sft, grpo }, 1000, 9000);
+      const simd = await openCheckpoint(simdOut);
+      for (const name of target.tensors.keys()) expect(await tensorBytes(simd, name), name).toEqual(await tensorBytes(tsOut, name));
+    }
   });
 });
 

@@ -46,7 +46,12 @@ export function simdSupported(): boolean {
   }
 }
 
-export async function createSimdBackend(maxChunkElements = CPU_CHUNK_ELEMENTS): Promise<KernelBackend> {
+/**
+ * `slots` chunk buffers (three inputs and an output each) are carved out of the module's memory up
+ * front and handed out by `allocateSlot`: inputs read straight into them and outputs written from
+ * them skip two copies per element. The memory never grows after that, so the views stay valid.
+ */
+export async function createSimdBackend(maxChunkElements = CPU_CHUNK_ELEMENTS, slots = 4): Promise<KernelBackend> {
   if (!wasm) throw new Error('WebAssembly is not available');
   const { instance } = await wasm.instantiate(wasmBytes());
   const k = instance.exports as unknown as Exports;
@@ -56,22 +61,32 @@ export async function createSimdBackend(maxChunkElements = CPU_CHUNK_ELEMENTS): 
   const inputBase = [PAGE, PAGE + region, PAGE + 2 * region];
   const outBase = PAGE + 3 * region;
   const blockBase = [outBase + region, outBase + region + BLOCK * 4, outBase + region + 2 * BLOCK * 4];
-  const needed = blockBase[2]! + BLOCK * 4;
+  const slotBase = blockBase[2]! + BLOCK * 4;
+  const needed = slotBase + slots * 4 * region;
   const pages = Math.ceil(needed / PAGE) - k.memory.buffer.byteLength / PAGE;
   if (pages > 0) k.memory.grow(pages);
 
-  function run(task: KernelTask, inputs: readonly Uint8Array[]): KernelResult {
+  let slotsGiven = 0;
+
+  function run(task: KernelTask, inputs: readonly Uint8Array[], into?: Uint8Array): KernelResult {
     const { count } = task;
     if (count > maxChunkElements) throw new RangeError(`chunk of ${count} elements exceeds ${maxChunkElements}`);
     const memory = new Uint8Array(k.memory.buffer);
-    inputs.forEach((bytes, i) => memory.set(bytes.subarray(0, count * dtypeSize(task.inputDtypes[i]!)), inputBase[i]!));
+    // Inputs already in this memory (a slot's) are used where they are; others are copied in.
+    const base = inputs.map((bytes, i) => {
+      if (bytes.buffer === k.memory.buffer && bytes.byteOffset % 16 === 0) return bytes.byteOffset;
+      memory.set(bytes.subarray(0, count * dtypeSize(task.inputDtypes[i]!)), inputBase[i]!);
+      return inputBase[i]!;
+    });
+    const inMemory = into !== undefined && into.buffer === k.memory.buffer && into.byteOffset % 16 === 0;
+    const outAt = inMemory ? into.byteOffset : outBase;
     const stats: ChunkStats | null = task.stats ? { count, sumSqV: 0, sumSqRef: 0, maxAbsV: 0, zerosV: 0 } : null;
     const f32 = new Float32Array(k.memory.buffer);
     const alpha = Math.fround(task.alpha);
     for (let start = 0; start < count; start += BLOCK) {
       const n = Math.min(BLOCK, count - start);
       const n8 = Math.ceil(n / 8) * 8;
-      const ptr = inputs.map((_, i) => decode(task.inputDtypes[i]!, inputBase[i]! , start, n8, blockBase[i]!));
+      const ptr = inputs.map((_, i) => decode(task.inputDtypes[i]!, base[i]!, start, n8, blockBase[i]!));
       const [p0, p1, p2] = ptr as [number, number, number];
       switch (task.op) {
         case 'copy':
@@ -89,9 +104,18 @@ export async function createSimdBackend(maxChunkElements = CPU_CHUNK_ELEMENTS): 
           k.merge(p0, p1, p2, n8, alpha);
           break;
       }
-      if (task.output) encode(task.outDtype, p0, outBase + start * dtypeSize(task.outDtype), n8);
+      if (task.output) encode(task.outDtype, p0, outAt + start * dtypeSize(task.outDtype), n8);
     }
-    const output = task.output ? memory.slice(outBase, outBase + count * dtypeSize(task.outDtype)) : new Uint8Array(0);
+    const result = memory.subarray(outAt, outAt + (task.output ? count * dtypeSize(task.outDtype) : 0));
+    let output: Uint8Array;
+    if (inMemory) {
+      output = result;
+    } else if (into) {
+      output = into.subarray(0, result.byteLength);
+      output.set(result);
+    } else {
+      output = result.slice();
+    }
     return { output, stats };
   }
 
@@ -118,8 +142,14 @@ export async function createSimdBackend(maxChunkElements = CPU_CHUNK_ELEMENTS): 
   return {
     name: 'cpu',
     maxChunkElements,
-    async run(task, inputs) {
-      return run(task, inputs);
+    async run(task, inputs, output) {
+      return run(task, inputs, output);
+    },
+    allocateSlot() {
+      if (slotsGiven === slots) return null;
+      const at = slotBase + slotsGiven++ * 4 * region;
+      const view = (j: number) => new Uint8Array(k.memory.buffer, at + j * region, maxChunkElements * 4);
+      return { inputs: [view(0), view(1), view(2)], output: view(3) };
     },
     async dispose() {},
   };
