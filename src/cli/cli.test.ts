@@ -365,6 +365,15 @@ describe.concurrent('rvs happy paths', () => {
     expect(total.normRef).toBeCloseTo(Math.sqrt(sumRef), 9);
     expect(total.relative).toBeCloseTo(Math.sqrt(sumV / sumRef), 12);
   });
+
+  it('merge --stats-json writes, in the same pass, the statistics that stats --json gives', async ({ expect }) => {
+    const out = await outIn('merge-stats');
+    const file = `${out}.stats.json`;
+    expectSuccess(await rvs('merge', '--sft', tiny.sft, '--grpo', tiny.grpo, '--target', tiny.target, '--alpha', ALPHA, '--out', out, '--backend', 'cpu', '--stats-json', file));
+    const fromMerge = JSON.parse(await readFile(file, 'utf8')) as { tensors: unknown[] };
+    const fromStats = JSON.parse((await rvs('stats', '--json', '--sft', tiny.sft, '--grpo', tiny.grpo)).stdout) as { tensors: unknown[] };
+    expect(fromMerge.tensors).toEqual(fromStats.tensors);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * other failures, 130 when interrupted. Errors are one line on stderr; `--debug` adds the stack.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { closeCheckpoint, openCheckpoint, parameterCount, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import { parseFloatDtype } from '../core/dtype.ts';
@@ -75,6 +75,7 @@ interface WriteOptions {
   shardSize: number;
   exclude: Rule[];
   alphaFor: Rule[];
+  statsJson?: string;
 }
 
 async function runWrite(recipe: Recipe, dirs: Record<string, string>, opts: WriteOptions, signal: AbortSignal): Promise<void> {
@@ -94,12 +95,16 @@ async function runWrite(recipe: Recipe, dirs: Record<string, string>, opts: Writ
         backend,
         out,
         shardSize: opts.shardSize,
+        stats: opts.statsJson !== undefined,
         signal,
         onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor),
       }).catch((e: unknown) => {
         throw withFolders(e, dirs);
       });
       bar.stop();
+      if (opts.statsJson !== undefined) {
+        await writeFile(opts.statsJson, `${JSON.stringify({ tensors: result.stats }, null, 2)}\n`);
+      }
       const files = result.layout.shards.length;
       process.stderr.write(
         `wrote ${opts.out}: ${result.plan.tensors.length} tensors, ${formatBytes(result.layout.totalSize)} in ${files} file${files === 1 ? '' : 's'} (${result.seconds.toFixed(1)} s, ${description})\n`,
@@ -124,6 +129,7 @@ function addWriteOptions(cmd: Command): Command {
     )
     .option('--shard-size <size>', 'largest shard, e.g. 2GB or 500MB', parseSize, DEFAULT_SHARD_SIZE)
     .option('--exclude <pattern>', 'keep tensors matching this glob at the target\'s values (repeatable)', collectRule('exclude'), [])
+    .option('--stats-json <file>', 'also write per-tensor statistics of the vector (same pass) to this JSON file')
     .option('--alpha-for <pattern=alpha>', 'α for tensors matching a glob (repeatable; the last match wins)', collectRule('alpha'), []);
 }
 
