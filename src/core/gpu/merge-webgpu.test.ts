@@ -7,6 +7,7 @@ import { runCpuKernel } from '../merge/cpu-kernel.ts';
 import { addStats, emptyStats, OP_INPUTS, type ChunkStats, type KernelBackend, type KernelOp, type KernelResult, type KernelTask } from '../merge/kernel.ts';
 import { loadShaders, openNodeGpu, type NodeGpu } from '../../node/webgpu.ts';
 import { chunkLimit, createWebGpuBackend, dispatchSize, GpuKernelError } from './merge-webgpu.ts';
+import { mulberry32 } from '../testing/random.ts';
 
 let openError: unknown = null;
 const gpu: NodeGpu | null = await openNodeGpu().catch((e: unknown) => ((openError = e), null));
@@ -49,16 +50,7 @@ const SPECIALS: Record<FloatDtype, readonly number[]> = {
   ],
 };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+const rng = mulberry32;
 
 function gaussians(next: () => number, n: number, sigma: number): Float32Array {
   const out = new Float32Array(n);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../checkpoint/checkpoint.ts';
 import { MemoryFolder } from '../io/bytes.ts';
 import { INDEX_FILE, layoutFiles, SafetensorsWriter, SINGLE_FILE, type TensorSpec } from './writer.ts';
+import { mulberry32 } from '../testing/random.ts';
 
 const SIZE = { BF16: 2, F16: 2, F32: 4, I64: 8, U8: 1 } as const;
 type Dtype = keyof typeof SIZE;
@@ -14,16 +15,10 @@ interface Spec extends TensorSpec {
 
 const byteLength = (t: Spec) => t.shape.reduce((n, d) => n * d, 1) * SIZE[t.dtype];
 
-/** A small deterministic PRNG (mulberry32), for tensor bytes and chunk splits. */
+/** Uniform in [0, 1), deterministic: for tensor bytes and chunk splits. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 2 ** 32;
 }
 
 function randomBytes(n: number, next: () => number): Uint8Array {
