@@ -3,7 +3,7 @@
  * one and the write of earlier ones overlap (a window of chunks in flight); memory stays bounded by
  * window × chunk size whatever the model size.
  */
-import { dtypeSize, type FloatDtype } from '../dtype.ts';
+import { dtypeSize } from '../dtype.ts';
 import type { SafetensorsWriter } from '../safetensors/writer.ts';
 import { addStats, emptyStats, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask } from './kernel.ts';
 import { asFloat, MergeError, type MergePlan, type TensorJob } from './plan.ts';
@@ -144,7 +144,7 @@ async function runChunk(chunk: Chunk, slot: Slot, backend: KernelBackend, stats:
     op: job.op,
     alpha: job.alpha,
     inputDtypes: job.inputs.map((i) => asFloat(i.info.dtype)),
-    outDtype: asFloat(job.outDtype) as FloatDtype,
+    outDtype: asFloat(job.outDtype),
     count,
     stats: stats && job.op !== 'copy',
     output,
