@@ -1,7 +1,9 @@
 /** Which failures are the user's input (exit 2) rather than ours or the machine's (exit 1). */
 import { CheckpointError } from '../core/checkpoint/checkpoint.ts';
+import { EvalError } from '../core/eval/errors.ts';
 import { MergeError } from '../core/merge/plan.ts';
 import { RecipeError } from '../core/merge/recipe.ts';
+import { ReportError } from '../core/report/schema.ts';
 import { SafetensorsError } from '../core/safetensors/errors.ts';
 import { BackendError } from '../node/backend.ts';
 import { FsError } from '../node/fs-folder.ts';
@@ -14,5 +16,5 @@ export class UsageError extends Error {
 export function isUserError(e: unknown): boolean {
   if (e instanceof SafetensorsError) return e.code !== 'READ_FAILED';
   if (e instanceof MergeError) return e.code !== 'CANCELLED';
-  return e instanceof CheckpointError || e instanceof RecipeError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError;
+  return e instanceof CheckpointError || e instanceof RecipeError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError || e instanceof EvalError || e instanceof ReportError;
 }

@@ -54,7 +54,7 @@ describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('merges on WebGPU 
       const [target, sft, grpo] = await Promise.all([member('target', f.shape, f.dtypes[0], f.shardSize), member('sft', f.shape, f.dtypes[1], f.shardSize), member('grpo', f.shape, f.dtypes[2], f.shardSize)]);
       try {
         for (const recipe of [mergeRecipe(1.7), mergeRecipe(-1, { dtype: 'F16' }), mergeRecipe(0), extractRecipe()]) {
-          const roles = recipe.base ? { target, sft, grpo } : { sft, grpo };
+          const roles: Record<string, Checkpoint> = recipe.base ? { target, sft, grpo } : { sft, grpo };
           // 998 elements a chunk: not a multiple of the 512-pair workgroup, nor of any tensor.
           await expectSameBytes(await run(recipe, roles, backend, 998), await run(recipe, roles, cpu, 998));
         }

@@ -1,0 +1,135 @@
+/**
+ * `rvs score`: model-free scoring of generated outputs against a task, with lm-evaluation-harness's
+ * filters and metrics, written as an `rvs-report/1` report (atomically: temp file, then rename).
+ */
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { decodeText, parsePredictions } from '../core/eval/datasets.ts';
+import { STDERR_METHOD } from '../core/eval/metrics.ts';
+import { scoreTask, type TaskScore } from '../core/eval/score.ts';
+import { getTask } from '../core/eval/tasks/index.ts';
+import type { FewshotMaterial, GenerateTask } from '../core/eval/tasks/types.ts';
+import { parseReport, REPORT_SCHEMA, type Report } from '../core/report/schema.ts';
+import { UsageError } from './errors.ts';
+
+interface ScoreOptions {
+  task: string;
+  data: string;
+  predictions: string;
+  out: string;
+  fewshot?: string;
+  limit?: number;
+  alpha?: number;
+}
+
+async function readText(file: string): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return decodeText(bytes, file);
+}
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function finiteNumber(text: string): number {
+  const x = Number(text);
+  if (text.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError('not a finite number');
+  return x;
+}
+
+async function scoreFiles<D>(task: GenerateTask<D>, opts: ScoreOptions): Promise<TaskScore> {
+  const docs = task.parseDocs(await readText(opts.data), opts.data);
+  const predictions = parsePredictions(await readText(opts.predictions), opts.predictions);
+  let fewshot: FewshotMaterial<D> | undefined;
+  if (opts.fewshot !== undefined) {
+    const text = await readText(opts.fewshot);
+    fewshot = task.fewshot === 'cot-prompt' ? { text } : { docs: task.parseDocs(text, opts.fewshot) };
+  }
+  return scoreTask(task, docs, predictions, {
+    ...(fewshot ? { fewshot } : {}),
+    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+    predictionsFile: opts.predictions,
+  });
+}
+
+/** Writes `text` to `file` through a temporary file beside it, so readers never see half a file. */
+export async function writeFileAtomic(file: string, text: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.rvs-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await writeFile(tmp, text, { flag: 'wx' });
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new UsageError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+export function metricTable(task: string, metrics: TaskScore['metrics']): string {
+  const rows = Object.entries(metrics).map(([key, m]) =>
+    [task.padEnd(Math.max(20, task.length)), key.padEnd(30), m.value.toFixed(4).padStart(8), (m.stderr === null ? 'N/A' : `± ${m.stderr.toFixed(4)}`).padStart(10), String(m.n).padStart(7)].join(' '),
+  );
+  const header = ['task'.padEnd(Math.max(20, task.length)), 'metric,filter'.padEnd(30), 'value'.padStart(8), 'stderr'.padStart(10), 'n'.padStart(7)].join(' ');
+  return `${header}\n${rows.join('\n')}\nstderr: ${STDERR_METHOD}\n`;
+}
+
+export function registerScore(program: Command): void {
+  program
+    .command('score')
+    .description('score generated outputs with lm-evaluation-harness filters and metrics; write an rvs-report/1 report')
+    .requiredOption('--task <name>', 'task id, e.g. gsm8k, gsm8k_cot, bbh_cot_fewshot_date_understanding')
+    .requiredOption('--data <file>', 'the task\'s documents (GSM8K JSONL/JSON, BBH {"examples": [...]})')
+    .requiredOption('--predictions <file>', 'JSONL, one {"doc_id", "output"} a line; doc_id is the 0-based document position')
+    .requiredOption('--out <file>', 'report to write (JSON, written atomically)')
+    .option('--fewshot <file>', 'few-shot source for the recorded prompts: the train split (gsm8k) or the cot-prompts file (bbh)')
+    .option('--limit <n>', 'score the first n documents only', positiveInt)
+    .option('--alpha <alpha>', 'α of the merged model that produced the outputs (recorded)', finiteNumber)
+    .action(async (opts: ScoreOptions) => {
+      const started = performance.now();
+      const task = getTask(opts.task);
+      const result = await scoreFiles(task as GenerateTask<unknown>, opts);
+      const seconds = (performance.now() - started) / 1000;
+      const report: Report = parseReport({
+        schema: REPORT_SCHEMA,
+        createdAt: new Date().toISOString(),
+        app: { name: 'rvs', version: program.version() ?? '0.0.0' },
+        environment: { backend: 'none', node: process.version, platform: `${process.platform}-${process.arch}` },
+        checkpoints: {},
+        recipe: null,
+        runs: [
+          {
+            alpha: opts.alpha ?? null,
+            task: task.id,
+            config: {
+              taskVersion: task.version,
+              harnessSource: task.source,
+              data: opts.data,
+              predictions: opts.predictions,
+              fewshot: opts.fewshot ?? null,
+              numFewshot: task.numFewshot,
+              limit: opts.limit ?? null,
+              until: task.until,
+              filters: task.filters,
+              metric: task.metric,
+              stderr: STDERR_METHOD,
+            },
+            metrics: result.metrics,
+            samples: result.samples,
+          },
+        ],
+        timings: { scoreSeconds: seconds },
+      });
+      await writeFileAtomic(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(metricTable(task.id, result.metrics));
+      process.stderr.write(`wrote ${opts.out}: ${result.samples.length} samples\n`);
+    });
+}

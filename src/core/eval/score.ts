@@ -1,0 +1,87 @@
+/**
+ * Scoring without a model: documents + generated outputs → filtered answers, per-sample scores and
+ * aggregated metrics keyed "<metric>,<filter>" as lm-evaluation-harness names them.
+ */
+import type { Prediction } from './datasets.ts';
+import { EvalError, located } from './errors.ts';
+import { applyFilters, truncateAtStops } from './filters.ts';
+import { aggregateGroup, aggregateMean, exactMatch, type MetricValue } from './metrics.ts';
+import { buildPrompt } from './prompt.ts';
+import type { FewshotMaterial, GenerateTask } from './tasks/types.ts';
+
+export interface ScoredSample {
+  readonly doc_id: number;
+  readonly prompt: string | null;
+  readonly output: string;
+  readonly target: string;
+  /** Filter name → extracted answer. */
+  readonly filtered: Record<string, string>;
+  /** "<metric>,<filter>" → score. */
+  readonly scores: Record<string, number>;
+}
+
+export interface TaskScore {
+  readonly task: string;
+  readonly metrics: Record<string, MetricValue>;
+  readonly samples: ScoredSample[];
+}
+
+export interface ScoreOptions<D> {
+  /** Few-shot material, for the prompts recorded with the samples (null prompts without it). */
+  readonly fewshot?: FewshotMaterial<D>;
+  /** Score the first `limit` documents only (the harness's --limit); default all. */
+  readonly limit?: number;
+  /** Named in errors about predictions. */
+  readonly predictionsFile?: string;
+}
+
+/** Pairs predictions with documents 0…n−1: every document needs exactly one. */
+export function matchPredictions(predictions: readonly Prediction[], count: number, file?: string): string[] {
+  const outputs: (string | undefined)[] = new Array<string | undefined>(count).fill(undefined);
+  for (const p of predictions) {
+    if (p.doc_id >= count) {
+      throw new EvalError('UNKNOWN_DOC', located(file, p.line, `doc_id ${p.doc_id} is past the last document (${count - 1})`), file, p.line);
+    }
+    outputs[p.doc_id] = p.output;
+  }
+  const missing = outputs.findIndex((o) => o === undefined);
+  if (missing >= 0) {
+    const n = outputs.filter((o) => o === undefined).length;
+    throw new EvalError('MISSING_PREDICTION', located(file, undefined, `no prediction for doc_id ${missing}${n > 1 ? ` (and ${n - 1} more)` : ''}`), file);
+  }
+  return outputs as string[];
+}
+
+export function scoreTask<D>(task: GenerateTask<D>, docs: readonly D[], predictions: readonly Prediction[], opts: ScoreOptions<D> = {}): TaskScore {
+  const n = Math.min(opts.limit ?? docs.length, docs.length);
+  const outputs = matchPredictions(predictions, n, opts.predictionsFile);
+  const perKey = new Map<string, number[]>();
+  const samples = outputs.map((output, docId): ScoredSample => {
+    const doc = docs[docId]!;
+    const target = task.docToTarget(doc);
+    const response = truncateAtStops(output, task.until);
+    const filtered: Record<string, string> = {};
+    const scores: Record<string, number> = {};
+    for (const pipeline of task.filters) {
+      const answer = applyFilters([response], pipeline);
+      const key = `${task.metric.name},${pipeline.name}`;
+      filtered[pipeline.name] = answer;
+      scores[key] = exactMatch(answer, target, task.metric.options);
+      const list = perKey.get(key) ?? [];
+      list.push(scores[key]);
+      perKey.set(key, list);
+    }
+    return { doc_id: docId, prompt: buildPrompt(task, doc, opts.fewshot), output, target, filtered, scores };
+  });
+  const metrics: Record<string, MetricValue> = {};
+  for (const [key, xs] of perKey) metrics[key] = aggregateMean(xs);
+  return { task: task.id, metrics, samples };
+}
+
+/** A group's metrics: size-weighted means of its subtasks' (the harness's `weight_by_size`). */
+export function scoreGroup(parts: readonly TaskScore[]): Record<string, MetricValue> {
+  const keys = new Set(parts.flatMap((p) => Object.keys(p.metrics)));
+  const out: Record<string, MetricValue> = {};
+  for (const key of keys) out[key] = aggregateGroup(parts.flatMap((p) => (p.metrics[key] ? [p.metrics[key]] : [])));
+  return out;
+}
