@@ -119,8 +119,13 @@ if (!args['no-numpy']) {
   await rm(outDir, { recursive: true, force: true });
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 const floor = Math.min(...floors);
 const merge = merges.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+const medianRatio = median(merges.map((m) => m.seconds)) / median(floors);
 const maxRss = Math.max(...merges.map((m) => m.maxRss));
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 const result = {
@@ -132,6 +137,7 @@ const result = {
   ioFloorSeconds: floors,
   mergeSeconds: merges.map((m) => m.seconds),
   ratioToFloor: merge.seconds / floor,
+  medianRatioToFloor: medianRatio,
   peakRssBytes: maxRss,
   numpySeconds: numpy?.seconds ?? null,
   numpyPeakRssBytes: numpy?.maxRss ?? null,
@@ -141,8 +147,8 @@ console.log(JSON.stringify(result, null, 2));
 console.log(
   [
     `Qwen2.5-${args.shape} shapes, BF16, backend ${args.backend}, best of ${runs} (warm page cache)`,
-    `  I/O floor        ${floor.toFixed(2)} s`,
-    `  rvs merge        ${merge.seconds.toFixed(2)} s   = ${(merge.seconds / floor).toFixed(2)} × floor   peak RSS ${mb(maxRss)}`,
+    `  I/O floor        ${floor.toFixed(2)} s   (runs: ${floors.map((x) => x.toFixed(2)).join(', ')})`,
+    `  rvs merge        ${merge.seconds.toFixed(2)} s   = ${(merge.seconds / floor).toFixed(2)} × floor (medians: ${medianRatio.toFixed(2)} ×)   peak RSS ${mb(maxRss)}   (runs: ${merges.map((m) => m.seconds.toFixed(2)).join(', ')})`,
     numpy ? `  numpy script     ${numpy.seconds.toFixed(2)} s   = ${(numpy.seconds / floor).toFixed(2)} × floor   peak RSS ${mb(numpy.maxRss)}   (rvs is ${(numpy.seconds / merge.seconds).toFixed(1)}× faster)` : '  numpy script     skipped',
   ].join('\n'),
 );
