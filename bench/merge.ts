@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,7 +51,6 @@ async function filesOf(dir: string) {
  */
 async function ioFloor(outDir: string): Promise<number> {
   await rm(outDir, { recursive: true, force: true });
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(outDir);
   const t0 = performance.now();
   const chunk = 4 << 20; // the CPU merge's chunk: 2M BF16 elements
