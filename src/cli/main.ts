@@ -14,7 +14,7 @@ import { mergeToFolder } from '../core/merge/run.ts';
 import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
 import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '../node/backend.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
-import { isUserError, UsageError } from './errors.ts';
+import { isUserError } from './errors.ts';
 import { formatBytes, progressBar } from './progress.ts';
 import { registerScore } from './score.ts';
 
@@ -318,4 +318,3 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export { UsageError };
