@@ -74,7 +74,10 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
     return alpha;
   };
   // With a base, excluded or α = 0 tensors are copies of the base and need no counterpart.
-  const copiedOnly = (name: string) => base !== null && (alphaFor(name) === 'exclude' || alphaFor(name) === 0);
+  const copiedOnly = (name: string) => {
+    const alpha = alphaFor(name);
+    return base !== null && (alpha === 'exclude' || alpha === 0);
+  };
 
   const involved = new Map<string, Checkpoint>();
   OP_INPUTS[op].forEach((role, i) => involved.set(roleName(recipe, role), inputCheckpoints[i]!));
