@@ -42,6 +42,8 @@ export interface DecoderConfig {
   readonly tieWordEmbeddings: boolean;
   /** q/k/v projections carry a bias (Qwen2 always; Llama when `attention_bias` is true). */
   readonly attentionBias: boolean;
+  /** Longest sequence the rotary tables cover (`max_position_embeddings`, 32768 when absent). */
+  readonly maxPositionEmbeddings: number;
 }
 
 export function parseDecoderConfig(json: unknown): DecoderConfig {
@@ -81,6 +83,7 @@ export function parseDecoderConfig(json: unknown): DecoderConfig {
   }
   const vocabSize = positiveInt(c, 'vocab_size');
   const tieWordEmbeddings = c['tie_word_embeddings'] === undefined ? false : bool(c, 'tie_word_embeddings');
+  const maxPositionEmbeddings = c['max_position_embeddings'] === undefined ? 32768 : positiveInt(c, 'max_position_embeddings');
   let attentionBias: boolean = DECODER_ARCHITECTURES[architecture].attentionBias;
   if (architecture === 'LlamaForCausalLM' && c['attention_bias'] !== undefined) attentionBias = bool(c, 'attention_bias');
 
@@ -97,6 +100,7 @@ export function parseDecoderConfig(json: unknown): DecoderConfig {
     vocabSize,
     tieWordEmbeddings,
     attentionBias,
+    maxPositionEmbeddings,
   };
 }
 

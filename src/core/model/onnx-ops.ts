@@ -24,7 +24,7 @@ export class OnnxGraphError extends Error {
   }
 }
 
-export type DType = 'float32' | 'int64' | 'bool';
+export type DType = 'float32' | 'int64' | 'int32' | 'bool';
 export type Dim = number | string;
 
 export interface Value {
@@ -36,14 +36,23 @@ export interface Value {
 const ELEM_TYPE: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
 };
 
 type Attr = number | readonly number[] | { readonly tensor: onnxProto.onnx.ITensorProto };
 
+export interface OutSpec {
+  readonly dtype: DType;
+  readonly shape: readonly Dim[];
+  readonly name?: string;
+}
+
 export class GraphBuilder {
   readonly nodes: onnxProto.onnx.INodeProto[] = [];
   readonly initializers: onnxProto.onnx.ITensorProto[] = [];
+  /** Operator domains used besides the default one (e.g. com.microsoft). */
+  readonly domains = new Set<string>();
   private readonly names = new Set<string>();
 
   /** A float32 or int64 constant stored as an initializer. */
@@ -53,6 +62,23 @@ export class GraphBuilder {
     return { name, dtype, shape };
   }
 
+  /** A float32 initializer whose bytes live in an external file (`location`, at `offset`). */
+  externalInitializer(name: string, shape: readonly number[], location: string, offset: number, length: number): Value {
+    this.claim(name);
+    this.initializers.push({
+      name,
+      dataType: ELEM_TYPE.float32,
+      dims: [...shape],
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ],
+    });
+    return { name, dtype: 'float32', shape };
+  }
+
   /** Constant float32 scalar or int64 vector, named under `scope`. */
   f32(scope: string, value: number): Value {
     return this.initializer(`${scope}/Constant`, 'float32', [], new Float32Array([value]));
@@ -60,11 +86,22 @@ export class GraphBuilder {
   i64(scope: string, values: readonly number[]): Value {
     return this.initializer(`${scope}/Constant`, 'int64', [values.length], BigInt64Array.from(values, BigInt));
   }
+  i64Scalar(scope: string, value: number): Value {
+    return this.initializer(`${scope}/Scalar`, 'int64', [], BigInt64Array.of(BigInt(value)));
+  }
 
   /** One node; `out` gives its output's dtype, shape and (for graph outputs) name, else `${name}_output_0`. */
-  node(opType: string, name: string, inputs: readonly Value[], out: { dtype: DType; shape: readonly Dim[]; name?: string }, attrs: Record<string, Attr> = {}): Value {
+  node(opType: string, name: string, inputs: readonly Value[], out: OutSpec, attrs: Record<string, Attr> = {}, domain = ''): Value {
+    return this.nodeMulti(opType, name, inputs, [out], attrs, domain)[0]!;
+  }
+
+  /**
+   * A node with several outputs; a null output spec leaves that optional output unnamed (''), a
+   * null input skips an optional input. Returns one handle per output spec (null ones included).
+   */
+  nodeMulti(opType: string, name: string, inputs: readonly (Value | null)[], outs: readonly (OutSpec | null)[], attrs: Record<string, Attr> = {}, domain = ''): Value[] {
     this.claim(name);
-    const output = out.name ?? `${name}_output_0`;
+    const outputs = outs.map((o, i) => (o === null ? '' : (o.name ?? `${name}_output_${i}`)));
     const attribute = Object.entries(attrs).map(([key, v]): onnxProto.onnx.IAttributeProto => {
       if (typeof v === 'number') {
         return Number.isInteger(v) ? { name: key, type: onnx.AttributeProto.AttributeType.INT, i: v } : { name: key, type: onnx.AttributeProto.AttributeType.FLOAT, f: v };
@@ -72,8 +109,9 @@ export class GraphBuilder {
       if ('tensor' in v) return { name: key, type: onnx.AttributeProto.AttributeType.TENSOR, t: v.tensor };
       return { name: key, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] };
     });
-    this.nodes.push({ name, opType, input: inputs.map((i) => i.name), output: [output], attribute });
-    return { name: output, dtype: out.dtype, shape: out.shape };
+    if (domain !== '') this.domains.add(domain);
+    this.nodes.push({ name, opType, domain, input: inputs.map((i) => i?.name ?? ''), output: outputs, attribute });
+    return outs.map((o, i) => ({ name: outputs[i]!, dtype: o?.dtype ?? 'float32', shape: o?.shape ?? [] }));
   }
 
   private claim(name: string): void {
@@ -92,7 +130,7 @@ export function encodeModel(g: GraphBuilder, name: string, inputs: readonly Valu
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'reasoning-vector-studio',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...[...g.domains].map((domain) => ({ domain, version: 1 }))],
     graph: { name, node: g.nodes, initializer: g.initializers, input: inputs.map(valueInfo), output: outputs.map(valueInfo) },
   });
   return onnx.ModelProto.encode(model).finish();
@@ -190,6 +228,38 @@ export function shapeOf(g: GraphBuilder, name: string, x: Value): Value {
 export function constantOfShape(g: GraphBuilder, name: string, shape: Value, dims: readonly Dim[], value: number): Value {
   const tensor = { dataType: ELEM_TYPE.float32, dims: [1], floatData: [value] };
   return g.node('ConstantOfShape', name, [shape], { dtype: 'float32', shape: dims }, { value: { tensor } });
+}
+
+/** y = a·bᵀ (+ c): a [M, K], b [N, K] (the Hugging Face [out, in] layout), c [N]. */
+export function gemmTransB(g: GraphBuilder, name: string, a: Value, b: Value, c: Value | null): Value {
+  return g.node('Gemm', name, c ? [a, b, c] : [a, b], { dtype: a.dtype, shape: [a.shape[0]!, b.shape[0]!] }, { transB: 1 });
+}
+
+/** [start, limit) step 1, int64 scalars in. */
+export function range(g: GraphBuilder, name: string, start: Value, limit: Value, size: Dim): Value {
+  return g.node('Range', name, [start, limit, g.i64Scalar(name, 1)], { dtype: 'int64', shape: [size] });
+}
+
+export function lessOrEqual(g: GraphBuilder, name: string, a: Value, b: Value): Value {
+  return g.node('LessOrEqual', name, [a, b], { dtype: 'bool', shape: broadcast(a.shape, b.shape) });
+}
+
+export function and(g: GraphBuilder, name: string, a: Value, b: Value): Value {
+  return g.node('And', name, [a, b], { dtype: 'bool', shape: broadcast(a.shape, b.shape) });
+}
+
+export function where(g: GraphBuilder, name: string, cond: Value, a: Value, b: Value): Value {
+  return g.node('Where', name, [cond, a, b], { dtype: a.dtype, shape: broadcast(cond.shape, broadcast(a.shape, b.shape)) });
+}
+
+/** Element `index` of a 1-D int64 tensor, as a scalar. */
+export function element(g: GraphBuilder, name: string, x: Value, index: number): Value {
+  return g.node('Gather', name, [x, g.i64Scalar(name, index)], { dtype: x.dtype, shape: [] }, { axis: 0 });
+}
+
+/** Reshape to a shape held in a value (an int64 vector). */
+export function reshapeTo(g: GraphBuilder, name: string, x: Value, shape: Value, dims: readonly Dim[]): Value {
+  return g.node('Reshape', name, [x, shape], { dtype: x.dtype, shape: dims });
 }
 
 /** Lower (upper = 0) or upper triangle of the last two dims. */
