@@ -23,7 +23,8 @@ export type GpuKernelErrorCode =
   | 'VALIDATION' // a validation error while running a chunk
   | 'MAP_FAILED' // reading the result back failed
   | 'DEVICE_LOST'
-  | 'DISPOSED'; // run() after dispose()
+  | 'DISPOSED' // run() after dispose()
+  | 'CANCELLED'; // the caller's signal aborted the work
 
 export class GpuKernelError extends Error {
   override readonly name = 'GpuKernelError';

@@ -1,0 +1,101 @@
+/**
+ * The resident GPU merge (Dawn) against `mergeToFolder` on the CPU backend with F32 output, bit for
+ * bit, before and after changing α in place — and with per-group rules (a copied group, an α
+ * override). Fails without an adapter unless RVS_ALLOW_NO_GPU=1, like merge-webgpu.test.ts.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadShaders, openNodeGpu } from '../../node/webgpu.ts';
+import { openCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.ts';
+import { TINY_QWEN2, writeFamilyMember, type FamilyMember } from '../checkpoint/synthetic.ts';
+import type { FloatDtype } from '../dtype.ts';
+import { MemoryFolder } from '../io/bytes.ts';
+import { createCpuBackend } from '../merge/cpu-kernel.ts';
+import { planMerge } from '../merge/plan.ts';
+import { mergeRecipe, type Recipe, type Rule } from '../merge/recipe.ts';
+import { mergeToFolder } from '../merge/run.ts';
+import { tensorBytes } from '../testing/reference.ts';
+import { GpuKernelError } from './merge-webgpu.ts';
+import { createResidentMerge, type ResidentMerge } from './resident-merge.ts';
+
+const gpu = await openNodeGpu();
+const shaders = await loadShaders();
+afterAll(() => gpu?.device.destroy());
+
+async function member(m: FamilyMember, dtype: FloatDtype, shardSize?: number): Promise<Checkpoint> {
+  const folder = new MemoryFolder(m);
+  await writeFamilyMember({ shape: { ...TINY_QWEN2, tiedEmbeddings: false }, dtype, member: m, out: folder, ...(shardSize ? { shardSize } : {}) });
+  return openCheckpoint(folder);
+}
+
+async function readBack(device: GPUDevice, buffer: GPUBuffer, bytes: number): Promise<Uint8Array> {
+  const staging = device.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, staging.size);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Uint8Array(staging.getMappedRange().slice(0, bytes));
+  staging.destroy();
+  return out;
+}
+
+async function expectMatchesCpu(device: GPUDevice, resident: ResidentMerge, recipe: Recipe, roles: Map<string, Checkpoint>): Promise<void> {
+  const out = new MemoryFolder('cpu');
+  await mergeToFolder({ recipe, roles, backend: createCpuBackend(), out });
+  const cpu = await openCheckpoint(out);
+  for (const w of resident.weights) {
+    const want = await tensorBytes(cpu, w.key);
+    expect(cpu.tensors.get(w.key)!.info.dtype).toBe('F32');
+    expect(await readBack(device, w.buffer, want.byteLength), w.key).toEqual(want);
+  }
+}
+
+const RULES: Rule[] = [
+  { pattern: 'model.layers.0.mlp.*', alpha: 2.5 },
+  { pattern: 'model.norm.weight', exclude: true },
+];
+
+describe.skipIf(!gpu)('resident GPU merge', () => {
+  it('writes the CPU merge bit for bit, and again after α changes in place', async () => {
+    const device = gpu!.device;
+    const roles = new Map([
+      ['target', await member('target', 'BF16', 30_000)],
+      ['sft', await member('sft', 'BF16')],
+      ['grpo', await member('grpo', 'F16')],
+    ]);
+    const recipe = (alpha: number) => mergeRecipe(alpha, { dtype: 'F32', rules: RULES });
+    const plan = planMerge(recipe(0.5), roles);
+    const keys = plan.tensors.map((t) => ({ key: t.name, dims: t.shape }));
+    const progress: number[] = [];
+    const resident = await createResidentMerge(device, shaders, plan, keys, { onProgress: (p) => progress.push(p.bytesDone / p.bytesTotal) });
+    try {
+      expect(progress.at(-1)).toBe(1);
+      for (const alpha of [0.5, -1.25, 0]) {
+        await resident.apply(planMerge(recipe(alpha), roles));
+        await expectMatchesCpu(device, resident, recipe(alpha), roles);
+      }
+    } finally {
+      resident.destroy();
+    }
+  });
+
+  it('refuses a plan whose inputs are not resident, and a cancelled upload', async () => {
+    const device = gpu!.device;
+    const roles = new Map([
+      ['target', await member('target', 'BF16')],
+      ['sft', await member('sft', 'BF16')],
+      ['grpo', await member('grpo', 'BF16')],
+    ]);
+    const plan = planMerge(mergeRecipe(1, { dtype: 'F32' }), roles);
+    const keys = plan.tensors.map((t) => ({ key: t.name, dims: t.shape }));
+    const resident = await createResidentMerge(device, shaders, plan, keys);
+    try {
+      const other = new Map(roles).set('grpo', await member('grpo', 'F32'));
+      await expect(resident.apply(planMerge(mergeRecipe(1, { dtype: 'F32' }), other))).rejects.toMatchObject({ code: 'INVALID_TASK', message: expect.stringContaining('not resident') });
+    } finally {
+      resident.destroy();
+    }
+    const controller = new AbortController();
+    controller.abort();
+    await expect(createResidentMerge(device, shaders, plan, keys, { signal: controller.signal })).rejects.toBeInstanceOf(GpuKernelError);
+  });
+});

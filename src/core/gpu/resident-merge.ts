@@ -1,0 +1,179 @@
+/**
+ * A merge that lives on the GPU: the input tensors of a plan (θ_target, θ_SFT, θ_GRPO, in their own
+ * dtypes) are uploaded once, and `apply(plan)` writes the float32 result of each job straight into
+ * the weight buffers a model session reads (graph inputs bound with `Tensor.fromGpuBuffer`). A new
+ * α is a new plan (headers only) and one kernel pass over resident data: no checkpoint is read
+ * again and the session stays as it is.
+ *
+ * The kernel is the merge kernel of merge-webgpu.ts, so the weights are bit for bit those that
+ * `rvs merge --dtype F32` writes. Each tensor is one dispatch over its whole buffer (the session
+ * binds whole tensors anyway), so a tensor must fit the device's binding limit.
+ *
+ *   checkpoint bytes ──upload once──► resident inputs ──merge kernel (α)──► weight buffers ──► session
+ *                                                      ▲ apply(plan) again for a new α
+ */
+import { dtypeSize, type FloatDtype } from '../dtype.ts';
+import type { TensorLocation } from '../checkpoint/checkpoint.ts';
+import { OP_INPUTS } from '../merge/kernel.ts';
+import { asFloat, type MergePlan, type TensorJob } from '../merge/plan.ts';
+import { createMergeKernel, GpuKernelError, gpuBytes, type WgslSources } from './merge-webgpu.ts';
+
+const Usage = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, UNIFORM: 0x40 } as const;
+
+export interface ResidentWeight {
+  readonly key: string;
+  readonly dims: readonly number[];
+  /** float32, `elements × 4` bytes. */
+  readonly buffer: GPUBuffer;
+}
+
+export interface ResidentMergeProgress {
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly tensor: string;
+}
+
+export interface ResidentMergeOptions {
+  readonly label?: string;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: ResidentMergeProgress) => void;
+}
+
+export interface ResidentMerge {
+  /** The float32 weights, one buffer per graph weight, in the order asked for. */
+  readonly weights: readonly ResidentWeight[];
+  /** Bytes held on the GPU: resident inputs plus weights. */
+  readonly residentBytes: number;
+  /** Writes the plan's result into the weights; resolves when the GPU has finished. */
+  apply(plan: MergePlan): Promise<void>;
+  destroy(): void;
+}
+
+/** Resident inputs by source (two checkpoints may share file and tensor names) and tensor name. */
+class ByLocation<T> {
+  private readonly bySource = new Map<object, Map<string, T>>();
+  get(loc: TensorLocation): T | undefined {
+    return this.bySource.get(loc.shard.source)?.get(loc.info.name);
+  }
+  set(loc: TensorLocation, value: T): void {
+    const names = this.bySource.get(loc.shard.source) ?? new Map<string, T>();
+    names.set(loc.info.name, value);
+    this.bySource.set(loc.shard.source, names);
+  }
+}
+
+/**
+ * Uploads the inputs of `plan`'s jobs for `keys` (the graph's weights: name and dims) and creates
+ * the weight buffers; call `apply` to fill them.
+ */
+export async function createResidentMerge(
+  device: GPUDevice,
+  shaders: WgslSources,
+  plan: MergePlan,
+  keys: readonly { readonly key: string; readonly dims: readonly number[] }[],
+  options: ResidentMergeOptions = {},
+): Promise<ResidentMerge> {
+  const label = options.label ?? 'rvs-resident';
+  const kernel = createMergeKernel(device, shaders, { label });
+  const inputs = new ByLocation<GPUBuffer>();
+  const created: GPUBuffer[] = [];
+  const jobs = jobsFor(plan, keys);
+  let residentBytes = 0;
+  try {
+    const pending: TensorLocation[] = [];
+    const seen = new ByLocation<true>();
+    for (const job of jobs) {
+      for (const loc of job.inputs) {
+        if (seen.get(loc)) continue;
+        seen.set(loc, true);
+        pending.push(loc);
+      }
+    }
+    const bytesTotal = pending.reduce((n, l) => n + l.info.end - l.info.begin, 0);
+    let bytesDone = 0;
+    for (const loc of pending) {
+      if (options.signal?.aborted) throw new GpuKernelError('CANCELLED', `${label}: cancelled`);
+      const length = loc.info.end - loc.info.begin;
+      const buffer = device.createBuffer({ label: `${label}/in/${loc.info.name}`, size: Math.max(16, Math.ceil(length / 4) * 4), usage: Usage.STORAGE | Usage.COPY_DST });
+      created.push(buffer);
+      const bytes = await loc.shard.source.read(loc.shard.header.dataStart + loc.info.begin, length);
+      const whole = length - (length % 4);
+      if (whole > 0) device.queue.writeBuffer(buffer, 0, bytes as Uint8Array<ArrayBuffer>, 0, whole);
+      if (whole < length) {
+        const tail = new Uint8Array(4);
+        tail.set(bytes.subarray(whole));
+        device.queue.writeBuffer(buffer, whole, tail);
+      }
+      inputs.set(loc, buffer);
+      residentBytes += buffer.size;
+      bytesDone += length;
+      options.onProgress?.({ bytesDone, bytesTotal, tensor: loc.info.name });
+    }
+    const weights = keys.map(({ key, dims }, i) => {
+      const buffer = device.createBuffer({ label: `${label}/weight/${key}`, size: Math.max(16, gpuBytes('F32', jobs[i]!.count)), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+      created.push(buffer);
+      residentBytes += buffer.size;
+      return { key, dims, buffer };
+    });
+    const params = keys.map((_, i) => {
+      const b = device.createBuffer({ label: `${label}/params/${i}`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST });
+      created.push(b);
+      return b;
+    });
+
+    return {
+      weights,
+      residentBytes,
+      async apply(next) {
+        const nextJobs = jobsFor(next, keys);
+        const pipelines = await Promise.all(
+          nextJobs.map((job) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: 'F32', stats: false, output: true })),
+        );
+        device.pushErrorScope('validation');
+        const encoder = device.createCommandEncoder({ label: `${label}/encoder` });
+        const pass = encoder.beginComputePass({ label: `${label}/pass` });
+        nextJobs.forEach((job, i) => {
+          const ins = job.inputs.map((loc) => {
+            const buffer = inputs.get(loc);
+            if (!buffer) throw new GpuKernelError('INVALID_TASK', `${label}: ${job.name}: input ${loc.info.name} of ${loc.shard.file} is not resident; create a new resident merge for this plan`);
+            return buffer;
+          });
+          kernel.writeParams(params[i]!, job.count, Math.fround(job.alpha));
+          const bindGroup = kernel.bindGroup({ params: params[i]!, inputs: ins, output: weights[i]!.buffer }, `${label}/bind/${job.name}`);
+          kernel.dispatch(pass, pipelines[i]!, bindGroup, job.count);
+        });
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+        const error = await device.popErrorScope();
+        if (error) throw new GpuKernelError('VALIDATION', `${label}: ${error.message}`);
+        await device.queue.onSubmittedWorkDone();
+      },
+      destroy() {
+        for (const b of created) b.destroy();
+        kernel.destroy();
+      },
+    };
+  } catch (e) {
+    for (const b of created) b.destroy();
+    kernel.destroy();
+    throw e;
+  }
+}
+
+/** The plan's job for each key, checked against the key's dims and the kernel's input count. */
+function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonly dims: readonly number[] }[]): TensorJob[] {
+  const byName = new Map(plan.tensors.map((t) => [t.name, t]));
+  return keys.map(({ key, dims }) => {
+    const job = byName.get(key);
+    if (!job) throw new GpuKernelError('INVALID_TASK', `merge plan has no tensor ${key}`);
+    if (job.shape.length !== dims.length || job.shape.some((d, i) => d !== dims[i])) {
+      throw new GpuKernelError('INVALID_TASK', `${key}: plan shape [${job.shape.join(', ')}] differs from the model's [${dims.join(', ')}]`);
+    }
+    if (job.inputs.length !== OP_INPUTS[job.op].length) throw new GpuKernelError('INVALID_TASK', `${key}: ${job.op} needs ${OP_INPUTS[job.op].length} inputs`);
+    for (const loc of job.inputs) {
+      const dtype = loc.info.dtype as FloatDtype;
+      if (dtypeSize(dtype) * job.count !== loc.info.end - loc.info.begin) throw new GpuKernelError('INVALID_TASK', `${key}: input ${loc.info.name} has an unexpected size`);
+    }
+    return job;
+  });
+}
