@@ -13,7 +13,8 @@
  *                                                      ▲ apply(plan) again for a new α
  */
 import { dtypeSize, type FloatDtype } from '../dtype.ts';
-import type { TensorLocation } from '../checkpoint/checkpoint.ts';
+import type { Checkpoint, TensorLocation } from '../checkpoint/checkpoint.ts';
+import { streamWeightF32 } from '../model/weights.ts';
 import { OP_INPUTS } from '../merge/kernel.ts';
 import { asFloat, type MergePlan, type TensorJob } from '../merge/plan.ts';
 import { createMergeKernel, GpuKernelError, gpuBytes, type WgslSources } from './merge-webgpu.ts';
@@ -176,4 +177,35 @@ function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonl
     }
     return job;
   });
+}
+
+/**
+ * One checkpoint's weights as float32 GPU buffers (no merge): decoded on the CPU chunk by chunk
+ * and written with `queue.writeBuffer`.
+ */
+export async function uploadCheckpointWeights(
+  device: GPUDevice,
+  checkpoint: Checkpoint,
+  keys: readonly { readonly key: string; readonly dims: readonly number[] }[],
+  options: ResidentMergeOptions = {},
+): Promise<ResidentWeight[]> {
+  const label = options.label ?? 'rvs-weights';
+  const weights: ResidentWeight[] = [];
+  const elements = keys.map(({ dims }) => dims.reduce((a, b) => a * b, 1));
+  const bytesTotal = elements.reduce((a, b) => a + 4 * b, 0);
+  let bytesDone = 0;
+  try {
+    for (const [i, { key, dims }] of keys.entries()) {
+      if (options.signal?.aborted) throw new GpuKernelError('CANCELLED', `${label}: cancelled`);
+      const buffer = device.createBuffer({ label: `${label}/${key}`, size: Math.max(16, elements[i]! * 4), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+      weights.push({ key, dims, buffer });
+      await streamWeightF32(checkpoint, key, (values, start) => device.queue.writeBuffer(buffer, start * 4, values as Float32Array<ArrayBuffer>));
+      bytesDone += elements[i]! * 4;
+      options.onProgress?.({ bytesDone, bytesTotal, tensor: key });
+    }
+    return weights;
+  } catch (e) {
+    for (const w of weights) w.buffer.destroy();
+    throw e;
+  }
 }
