@@ -5,6 +5,10 @@ import { MergeError } from '../core/merge/plan.ts';
 import { RecipeError } from '../core/merge/recipe.ts';
 import { ReportError } from '../core/report/schema.ts';
 import { SafetensorsError } from '../core/safetensors/errors.ts';
+import { ModelConfigError } from '../core/model/config.ts';
+import { ModelRunError } from '../core/model/onnx-lm.ts';
+import { OnnxGraphError } from '../core/model/onnx-ops.ts';
+import { TextError } from '../core/text/errors.ts';
 import { BackendError } from '../node/backend.ts';
 import { FsError } from '../node/fs-folder.ts';
 
@@ -16,5 +20,7 @@ export class UsageError extends Error {
 export function isUserError(e: unknown): boolean {
   if (e instanceof SafetensorsError) return e.code !== 'READ_FAILED';
   if (e instanceof MergeError) return e.code !== 'CANCELLED';
+  if (e instanceof ModelRunError) return e.code !== 'CANCELLED';
+  if (e instanceof ModelConfigError || e instanceof OnnxGraphError || e instanceof TextError) return true;
   return e instanceof CheckpointError || e instanceof RecipeError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError || e instanceof EvalError || e instanceof ReportError;
 }

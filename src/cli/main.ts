@@ -16,6 +16,7 @@ import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
 import { isUserError } from './errors.ts';
 import { formatBytes, progressBar } from './progress.ts';
+import { registerModelCommands } from './model-commands.ts';
 import { registerScore } from './score.ts';
 
 const packageJson = JSON.parse(await readFile(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
@@ -282,6 +283,7 @@ export function buildProgram(signal: AbortSignal): Command {
       }
     });
   registerScore(program);
+  registerModelCommands(program, signal);
   return program;
 }
 

@@ -63,7 +63,7 @@ async function scoreFiles<D>(task: GenerateTask<D>, opts: ScoreOptions): Promise
 }
 
 /** Writes `text` to `file` through a temporary file beside it, so readers never see half a file. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
+export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(file), `.${basename(file)}.rvs-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await writeFile(tmp, text, { flag: 'wx' });

@@ -89,6 +89,7 @@ export async function createOutputFolder(path: string, inputs: readonly string[]
   return {
     name: path,
     async create(file) {
+      await mkdir(dirname(join(staging, file)), { recursive: true }); // e.g. onnx/model.onnx
       const handle = await open(join(staging, file), 'wx');
       open_.add(handle);
       const sink: ByteSink = {

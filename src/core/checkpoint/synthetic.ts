@@ -7,6 +7,7 @@
 import { encodeFromF32, type FloatDtype } from '../dtype.ts';
 import type { FolderSink } from '../io/bytes.ts';
 import { layoutFiles, SafetensorsWriter, type TensorSpec } from '../safetensors/writer.ts';
+import { syntheticTokenizerFiles, syntheticTokenizerLayout } from '../text/synthetic-tokenizer.ts';
 
 export interface Qwen2Shape {
   readonly vocabSize: number;
@@ -62,6 +63,12 @@ export const TINY_QWEN2: Qwen2Shape = {
   rmsNormEps: 1e-6,
   maxPositionEmbeddings: 128,
 };
+
+/**
+ * TINY_QWEN2 with a vocabulary that holds the synthetic byte-level tokenizer exactly (256 bytes,
+ * 61 merges, 3 special tokens): write it with `tokenizer: true` for a chat-capable tiny model.
+ */
+export const TINY_QWEN2_CHAT: Qwen2Shape = { ...TINY_QWEN2, vocabSize: 320 };
 
 export function qwen2Tensors(shape: Qwen2Shape, dtype: FloatDtype): TensorSpec[] {
   const h = shape.hiddenSize;
@@ -159,14 +166,31 @@ export interface WriteFamilyMemberOptions {
   readonly chunkElements?: number;
   /** Override the dtype of single tensors (mixed-dtype checkpoints). */
   readonly dtypeOf?: (name: string) => FloatDtype;
+  /**
+   * Also write the synthetic tokenizer (src/core/text/synthetic-tokenizer.ts) sized to the shape's
+   * vocabulary — tokenizer.json, tokenizer_config.json and a generation_config.json — and point
+   * config.json's bos/eos ids at its `<|endoftext|>`/`<|im_end|>`. Default false.
+   */
+  readonly tokenizer?: boolean;
 }
 
-/** Writes one member of the family as a checkpoint folder (config.json + safetensors), committed. */
+/** Writes one member of the family as a checkpoint folder (config.json + safetensors, tokenizer files on request), committed. */
 export async function writeFamilyMember(options: WriteFamilyMemberOptions): Promise<void> {
   const { shape, dtype, member, out } = options;
   const chunk = options.chunkElements ?? 1 << 20;
   const tensors = qwen2Tensors(shape, dtype).map((t) => ({ ...t, dtype: options.dtypeOf?.(t.name) ?? dtype }));
   try {
+    // The side files first, so that a vocabulary too small for the tokenizer fails before any weights are written.
+    const config = qwen2Config(shape, dtype);
+    const files: Record<string, string> = {};
+    if (options.tokenizer) {
+      const { specialIds } = syntheticTokenizerLayout(shape.vocabSize);
+      const [eot, imEnd] = [specialIds['<|endoftext|>'], specialIds['<|im_end|>']];
+      Object.assign(config, { bos_token_id: eot, eos_token_id: imEnd });
+      Object.assign(files, syntheticTokenizerFiles({ vocabSize: shape.vocabSize }));
+      files['generation_config.json'] = `${JSON.stringify({ bos_token_id: eot, eos_token_id: [imEnd, eot], pad_token_id: eot, do_sample: false }, null, 2)}\n`;
+    }
+    files['config.json'] = `${JSON.stringify(config, null, 2)}\n`;
     const layout = layoutFiles(tensors, options.shardSize === undefined ? {} : { shardSize: options.shardSize });
     const writer = new SafetensorsWriter(layout, out);
     const values = new Float32Array(chunk);
@@ -183,10 +207,11 @@ export async function writeFamilyMember(options: WriteFamilyMemberOptions): Prom
       }
     }
     await writer.finish();
-    const config = qwen2Config(shape, dtype);
-    const sink = await out.create('config.json');
-    await sink.write(new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`));
-    await sink.close();
+    for (const [file, text] of Object.entries(files)) {
+      const sink = await out.create(file);
+      await sink.write(new TextEncoder().encode(text));
+      await sink.close();
+    }
     await out.commit();
   } catch (e) {
     await out.abort();

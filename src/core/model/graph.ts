@@ -33,7 +33,12 @@ export type OpSet = 'plain' | 'contrib';
 /** Where the weights' bytes are: in the model, in external files beside it, or fed as inputs. */
 export type WeightPlacement =
   | { readonly kind: 'inline'; readonly values: (key: string) => Float32Array }
-  | { readonly kind: 'external'; readonly maxFileBytes?: number }
+  | {
+      readonly kind: 'external';
+      readonly maxFileBytes?: number;
+      /** Stored dtype; float16 weights are cast to float32 by the graph (compute stays float32). */
+      readonly dtype?: 'float32' | 'float16';
+    }
   | { readonly kind: 'inputs' };
 
 export interface GraphOptions {
@@ -149,13 +154,16 @@ function weight(ctx: Ctx, key: string, dims: readonly number[]): Value {
     value = ctx.g.initializer(key, 'float32', dims, data);
     ctx.weights.push({ key, dims, elements });
   } else if (placement.kind === 'external') {
-    const bytes = elements * 4;
+    const dtype = placement.dtype ?? 'float32';
+    const bytes = elements * (dtype === 'float16' ? 2 : 4);
     const max = placement.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     if (ctx.file.offset > 0 && ctx.file.offset + bytes > max) ctx.file = { index: ctx.file.index + 1, offset: 0 };
     const file = externalDataFile(ctx.file.index);
-    value = ctx.g.externalInitializer(key, dims, file, ctx.file.offset, bytes);
+    // Offsets stay multiples of 4 so that float32 views of the data need no copy.
+    const stored = ctx.g.externalInitializer(dtype === 'float16' ? `${key}_fp16` : key, dtype, dims, file, ctx.file.offset, bytes);
+    value = dtype === 'float16' ? ctx.g.node('Cast', `${scope(key)}/Cast`, [stored], { dtype: 'float32', shape: dims, name: key }, { to: 1 }) : stored;
     ctx.weights.push({ key, dims, elements, file, offset: ctx.file.offset });
-    ctx.file.offset += bytes;
+    ctx.file.offset += Math.ceil(bytes / 4) * 4;
   } else {
     value = { name: key, dtype: 'float32', shape: dims };
     ctx.weightInputs.push(value);

@@ -52,10 +52,12 @@ export function presentNames(config: DecoderConfig): string[] {
 export class OnnxLanguageModel implements LanguageModel {
   readonly vocabSize: number;
   private readonly maxLength: number;
+  private readonly keepsLogits: boolean;
 
   constructor(private readonly o: OnnxLanguageModelOptions) {
     this.vocabSize = o.config.vocabSize;
     this.maxLength = o.maxLength ?? o.config.maxPositionEmbeddings;
+    this.keepsLogits = o.session.inputNames.includes('num_logits_to_keep');
     if (!(o.batchSize >= 1)) throw new RangeError(`batchSize must be at least 1, not ${o.batchSize}`);
   }
 
@@ -110,6 +112,15 @@ export class OnnxLanguageModel implements LanguageModel {
       }
     }
     return results;
+  }
+
+  /** Logits of every position of one sequence, [ids.length × vocab]. */
+  async logits(ids: readonly number[]): Promise<Float32Array> {
+    this.check(ids, 'sequence');
+    if (ids.length > this.maxLength) throw new ModelRunError('TOO_LONG', `${ids.length} tokens exceed the model's ${this.maxLength} positions`);
+    const { logits, dispose } = await this.forward([ids], ids.length);
+    dispose();
+    return logits;
   }
 
   async dispose(): Promise<void> {
@@ -196,14 +207,22 @@ export class OnnxLanguageModel implements LanguageModel {
       input_ids: i64(ids),
       attention_mask: i64(mask),
       position_ids: i64(positions),
-      num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []),
+      ...(this.keepsLogits ? { num_logits_to_keep: new ort.Tensor('int64', BigInt64Array.of(BigInt(keep)), []) } : {}),
       ...past,
       ...this.o.weights,
     };
     const outputs = await this.o.session.run(feeds);
     const logitsTensor = outputs['logits']!;
-    const logits = (logitsTensor.location === 'cpu' ? logitsTensor.data : await logitsTensor.getData()) as Float32Array;
+    let logits = (logitsTensor.location === 'cpu' ? logitsTensor.data : await logitsTensor.getData()) as Float32Array;
     logitsTensor.dispose();
+    const seq = ids[0]!.length;
+    if (!this.keepsLogits && keep < seq) {
+      // A graph without num_logits_to_keep (an export) returns every position: keep the last ones.
+      const v = this.vocabSize;
+      const kept = new Float32Array(ids.length * keep * v);
+      for (let b = 0; b < ids.length; b++) kept.set(logits.subarray((b * seq + seq - keep) * v, (b + 1) * seq * v), b * keep * v);
+      logits = kept;
+    }
     const present: Record<string, Tensor> = {};
     for (let i = 0; i < config.numLayers; i++) {
       present[`past_key_values.${i}.key`] = outputs[`present.${i}.key`]!;

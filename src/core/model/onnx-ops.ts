@@ -24,7 +24,7 @@ export class OnnxGraphError extends Error {
   }
 }
 
-export type DType = 'float32' | 'int64' | 'int32' | 'bool';
+export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
 export type Dim = number | string;
 
 export interface Value {
@@ -35,6 +35,7 @@ export interface Value {
 
 const ELEM_TYPE: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
+  float16: onnx.TensorProto.DataType.FLOAT16,
   int64: onnx.TensorProto.DataType.INT64,
   int32: onnx.TensorProto.DataType.INT32,
   bool: onnx.TensorProto.DataType.BOOL,
@@ -62,12 +63,12 @@ export class GraphBuilder {
     return { name, dtype, shape };
   }
 
-  /** A float32 initializer whose bytes live in an external file (`location`, at `offset`). */
-  externalInitializer(name: string, shape: readonly number[], location: string, offset: number, length: number): Value {
+  /** A float initializer whose bytes live in an external file (`location`, at `offset`). */
+  externalInitializer(name: string, dtype: 'float32' | 'float16', shape: readonly number[], location: string, offset: number, length: number): Value {
     this.claim(name);
     this.initializers.push({
       name,
-      dataType: ELEM_TYPE.float32,
+      dataType: ELEM_TYPE[dtype],
       dims: [...shape],
       dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
       externalData: [
@@ -76,7 +77,7 @@ export class GraphBuilder {
         { key: 'length', value: String(length) },
       ],
     });
-    return { name, dtype: 'float32', shape };
+    return { name, dtype, shape };
   }
 
   /** Constant float32 scalar or int64 vector, named under `scope`. */

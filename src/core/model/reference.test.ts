@@ -182,6 +182,7 @@ describe('parseDecoderConfig', () => {
       vocabSize: 97,
       tieWordEmbeddings: true,
       attentionBias: true,
+      maxPositionEmbeddings: 128,
     });
     expect(parseDecoderConfig({ ...base, head_dim: 16 }).headDim).toBe(16);
   });
