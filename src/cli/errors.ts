@@ -3,6 +3,7 @@ import { CheckpointError } from '../core/checkpoint/checkpoint.ts';
 import { EvalError } from '../core/eval/errors.ts';
 import { MergeError } from '../core/merge/plan.ts';
 import { RecipeError } from '../core/merge/recipe.ts';
+import { ExportReportError } from '../core/report/export.ts';
 import { ReportError } from '../core/report/schema.ts';
 import { SafetensorsError } from '../core/safetensors/errors.ts';
 import { ModelConfigError } from '../core/model/config.ts';
@@ -22,5 +23,5 @@ export function isUserError(e: unknown): boolean {
   if (e instanceof MergeError) return e.code !== 'CANCELLED';
   if (e instanceof ModelRunError) return e.code !== 'CANCELLED';
   if (e instanceof ModelConfigError || e instanceof OnnxGraphError || e instanceof TextError) return true;
-  return e instanceof CheckpointError || e instanceof RecipeError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError || e instanceof EvalError || e instanceof ReportError;
+  return e instanceof CheckpointError || e instanceof RecipeError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError || e instanceof EvalError || e instanceof ReportError || e instanceof ExportReportError;
 }

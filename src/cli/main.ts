@@ -16,6 +16,7 @@ import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
 import { isUserError } from './errors.ts';
 import { formatBytes, progressBar } from './progress.ts';
+import { registerExport } from './export-command.ts';
 import { registerModelCommands } from './model-commands.ts';
 import { registerScore } from './score.ts';
 
@@ -284,6 +285,7 @@ export function buildProgram(signal: AbortSignal): Command {
     });
   registerScore(program);
   registerModelCommands(program, signal);
+  registerExport(program);
   return program;
 }
 

@@ -2,11 +2,9 @@
  * `rvs logits | generate | export-onnx` end to end: the real CLI on a tiny checkpoint with a
  * synthetic tokenizer, checked against the float64 reference; the export loaded by onnxruntime.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCheckpoint, openCheckpoint } from '../core/checkpoint/checkpoint.ts';
@@ -18,22 +16,10 @@ import { referenceGreedy, relError, type TinyModel } from '../core/testing/model
 import { tensorValues } from '../core/testing/reference.ts';
 import { loadTokenizerFromFolder } from '../core/text/tokenizer.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
+import { rvs } from './testing.ts';
 import { readAllWeightsF32 } from '../core/model/weights.ts';
 
 ort.env.wasm.numThreads = 1;
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-function rvs(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/rvs.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 let tmp = '';
 let modelDir = '';

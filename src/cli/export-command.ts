@@ -1,0 +1,36 @@
+/** `rvs export`: a report's recipe as mergekit YAML, or its runs as lm-evaluation-harness commands. */
+import { Option, type Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { lmEvalCommands, mergekitStream, mergekitYaml, type MergekitMethod } from '../core/report/export.ts';
+import { parseReport } from '../core/report/schema.ts';
+import { UsageError } from './errors.ts';
+import { writeFileAtomic } from './score.ts';
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description("a report's experiment for a cluster: mergekit YAML (one document per α) or lm_eval command lines")
+    .requiredOption('--report <file>', 'an rvs-report/1 JSON file')
+    .addOption(new Option('--format <format>', 'what to write').choices(['mergekit', 'lm-eval']).makeOptionMandatory())
+    .addOption(new Option('--method <method>', 'mergekit merge method').choices(['linear', 'task_arithmetic']).default('linear'))
+    .option('--alpha <alpha>', 'only this α (mergekit)', (t) => {
+      const x = Number(t);
+      if (t.trim() === '' || !Number.isFinite(x)) throw new UsageError('--alpha: not a finite number');
+      return x;
+    })
+    .option('--out <file>', 'write here (atomically) instead of stdout')
+    .action(async (opts: { report: string; format: 'mergekit' | 'lm-eval'; method: MergekitMethod; alpha?: number; out?: string }) => {
+      let text: string;
+      try {
+        text = await readFile(opts.report, 'utf8');
+      } catch (e) {
+        throw new UsageError(`${opts.report}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      const report = parseReport(text);
+      let out: string;
+      if (opts.format === 'lm-eval') out = lmEvalCommands(report);
+      else out = opts.alpha === undefined ? mergekitStream(report, opts.method) : mergekitYaml(report, opts.alpha, opts.method);
+      if (opts.out) await writeFileAtomic(opts.out, out);
+      else process.stdout.write(out);
+    });
+}

@@ -1,0 +1,122 @@
+/**
+ * A report's experiment for a cluster: the merge as a mergekit configuration and the evaluation as
+ * lm-evaluation-harness command lines.
+ *
+ * mergekit, two equivalent forms of θ_target + α·(θ_GRPO − θ_SFT):
+ *   - `linear` with weights [1, α, −α] on [target, GRPO, SFT] and `normalize: false`;
+ *   - `task_arithmetic` with SFT as `base_model`: SFT + 1·(target − SFT) + α·(GRPO − SFT).
+ * The report's names are untrusted text: YAML scalars are always double-quoted and escaped, shell
+ * words single-quoted.
+ */
+import type { Report } from './schema.ts';
+
+export type MergekitMethod = 'linear' | 'task_arithmetic';
+
+export class ExportReportError extends Error {
+  override readonly name = 'ExportReportError';
+  constructor(
+    readonly code: 'NO_CHECKPOINTS' | 'NO_RUNS',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A YAML double-quoted scalar (JSON strings are valid YAML double-quoted scalars). */
+const yamlString = (s: string) => JSON.stringify(s);
+
+/** A POSIX shell word. */
+export const shellWord = (s: string) => (/^[A-Za-z0-9_./:=,@+-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
+function names(report: Report): { target: string; sft: string; grpo: string } {
+  const { target, sft, grpo } = report.checkpoints;
+  if (!target || !sft || !grpo) {
+    const missing = (['target', 'sft', 'grpo'] as const).filter((r) => !report.checkpoints[r]);
+    throw new ExportReportError('NO_CHECKPOINTS', `the report names no ${missing.join(', ')} checkpoint; a mergekit recipe needs all three`);
+  }
+  return { target: target.name, sft: sft.name, grpo: grpo.name };
+}
+
+/** The α values of the report's runs, in first-seen order. */
+export function reportAlphas(report: Report): number[] {
+  const alphas: number[] = [];
+  for (const run of report.runs) if (run.alpha !== null && !alphas.includes(run.alpha)) alphas.push(run.alpha);
+  return alphas;
+}
+
+function dtypeOf(report: Report): string {
+  const dtype = String(report.recipe?.['dtype'] ?? report.checkpoints.target?.dtype ?? 'BF16');
+  return { BF16: 'bfloat16', F16: 'float16', F32: 'float32' }[dtype.toUpperCase()] ?? 'bfloat16';
+}
+
+export function mergekitYaml(report: Report, alpha: number, method: MergekitMethod = 'linear'): string {
+  const n = names(report);
+  const lines = [`# θ_target + α·(θ_GRPO − θ_SFT), α = ${alpha}, from an rvs-report/1 of ${report.createdAt}`];
+  if (method === 'linear') {
+    lines.push(
+      'merge_method: linear',
+      'models:',
+      `  - model: ${yamlString(n.target)}`,
+      '    parameters:',
+      '      weight: 1.0',
+      `  - model: ${yamlString(n.grpo)}`,
+      '    parameters:',
+      `      weight: ${alpha}`,
+      `  - model: ${yamlString(n.sft)}`,
+      '    parameters:',
+      `      weight: ${-alpha}`,
+      'parameters:',
+      '  normalize: false',
+    );
+  } else {
+    lines.push(
+      'merge_method: task_arithmetic',
+      `base_model: ${yamlString(n.sft)}`,
+      'models:',
+      `  - model: ${yamlString(n.target)}`,
+      '    parameters:',
+      '      weight: 1.0',
+      `  - model: ${yamlString(n.grpo)}`,
+      '    parameters:',
+      `      weight: ${alpha}`,
+      'parameters:',
+      '  normalize: false',
+    );
+  }
+  lines.push(`dtype: ${dtypeOf(report)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every α of the report as one YAML stream (documents separated by `---`). */
+export function mergekitStream(report: Report, method: MergekitMethod = 'linear'): string {
+  const alphas = reportAlphas(report);
+  if (alphas.length === 0) throw new ExportReportError('NO_RUNS', 'the report has no run with an α');
+  return alphas.map((a) => mergekitYaml(report, a, method)).join('---\n');
+}
+
+/**
+ * One `lm_eval` command per (α, task) run: the merged model at `./merged-alpha-<α>` (what
+ * `mergekit-yaml` writes when given that output folder), the run's few-shot count, limit, chat
+ * template and reasoning prefix (as the system instruction) and generation cap.
+ */
+export function lmEvalCommands(report: Report): string {
+  if (report.runs.length === 0) throw new ExportReportError('NO_RUNS', 'the report has no runs');
+  const lines: string[] = [];
+  for (const run of report.runs) {
+    const c = run.config;
+    const model = run.alpha === null ? (report.checkpoints.target?.name ?? 'MODEL') : `./merged-alpha-${run.alpha}`;
+    const words = ['lm_eval', '--model', 'hf', '--model_args', `pretrained=${model},dtype=${dtypeOf(report)}`, '--tasks', run.task];
+    const num = (key: string) => (typeof c[key] === 'number' ? (c[key] as number) : undefined);
+    if (num('numFewshot') !== undefined) words.push('--num_fewshot', String(num('numFewshot')));
+    if (num('batchSize') !== undefined) words.push('--batch_size', String(num('batchSize')));
+    const docIds = c['docIds'];
+    if (c['limitMode'] === 'seeded' && Array.isArray(docIds)) words.push('--samples', JSON.stringify({ [run.task]: docIds }));
+    else if (num('limit') !== undefined) words.push('--limit', String(num('limit')));
+    if (num('maxNewTokens') !== undefined) words.push('--gen_kwargs', `max_gen_toks=${num('maxNewTokens')}`);
+    if (c['chat'] === true) words.push('--apply_chat_template', '--fewshot_as_multiturn');
+    if (typeof c['prefix'] === 'string' && c['prefix'] !== '') words.push('--system_instruction', c['prefix']);
+    words.push('--log_samples', '--output_path', `./lm-eval-alpha-${run.alpha ?? 'none'}`);
+    lines.push(words.map(shellWord).join(' '));
+  }
+  return `${[...new Set(lines)].join('\n')}\n`;
+}
