@@ -80,10 +80,17 @@ describe.each(['plain', 'contrib'] as const)('OnnxLanguageModel (%s ops)', (ops)
     expect(a.at(-1)!.greedy).toBe(true);
   });
 
+  it('drops prompt tokens on the left to leave room for the new ones, as the harness does', async () => {
+    const room = m.config.maxPositionEmbeddings - 4;
+    const long = Array.from({ length: room + 9 }, (_, i) => (i * 7) % m.config.vocabSize);
+    const [out] = await one.generate([long], { maxNewTokens: 4 });
+    expect(out!.ids).toEqual(referenceGreedy(m, long.slice(-room), 4));
+  });
+
   it('rejects bad requests with a typed error', async () => {
     await expect(one.generate([[1, m.config.vocabSize]], { maxNewTokens: 1 })).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
     await expect(one.generate([[]], { maxNewTokens: 1 })).rejects.toMatchObject({ code: 'EMPTY_REQUEST' });
-    await expect(one.generate([[1]], { maxNewTokens: 10_000 })).rejects.toMatchObject({ code: 'TOO_LONG' });
+    await expect(one.generate([[1]], { maxNewTokens: m.config.maxPositionEmbeddings })).rejects.toMatchObject({ code: 'TOO_LONG' });
     await expect(one.loglikelihood([{ context: [1], continuation: [] }])).rejects.toBeInstanceOf(ModelRunError);
     const controller = new AbortController();
     controller.abort();

@@ -63,11 +63,12 @@ export class OnnxLanguageModel implements LanguageModel {
 
   async generate(prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<GenerateResult[]> {
     prompts.forEach((p, i) => this.check(p, `prompt ${i}`));
-    for (const [i, p] of prompts.entries()) {
-      if (p.length + options.maxNewTokens > this.maxLength) {
-        throw new ModelRunError('TOO_LONG', `prompt ${i}: ${p.length} tokens + ${options.maxNewTokens} new exceed the model's ${this.maxLength} positions`);
-      }
+    if (options.maxNewTokens >= this.maxLength) {
+      throw new ModelRunError('TOO_LONG', `${options.maxNewTokens} new tokens leave no room for a prompt in the model's ${this.maxLength} positions`);
     }
+    // As the harness: prompts lose tokens on the left to leave room for the new ones.
+    const room = this.maxLength - options.maxNewTokens;
+    prompts = prompts.map((p) => (p.length > room ? p.slice(-room) : p));
     const results: GenerateResult[] = new Array(prompts.length);
     // Longest first, as the harness batches, so that rows of a batch have similar lengths.
     const order = prompts.map((_, i) => i).sort((a, b) => prompts[b]!.length - prompts[a]!.length || a - b);
