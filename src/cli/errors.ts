@@ -22,6 +22,7 @@ export function isUserError(e: unknown): boolean {
   if (e instanceof SafetensorsError) return e.code !== 'READ_FAILED';
   if (e instanceof MergeError) return e.code !== 'CANCELLED';
   if (e instanceof ModelRunError) return e.code !== 'CANCELLED';
+  if (e instanceof EvalError) return e.code !== 'CANCELLED';
   if (e instanceof ModelConfigError || e instanceof OnnxGraphError || e instanceof TextError) return true;
   return e instanceof CheckpointError || e instanceof RecipeError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError || e instanceof EvalError || e instanceof ReportError || e instanceof ExportReportError;
 }

@@ -16,6 +16,7 @@ import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
 import { isUserError } from './errors.ts';
 import { formatBytes, progressBar } from './progress.ts';
+import { registerEvalCommands } from './eval-commands.ts';
 import { registerExport } from './export-command.ts';
 import { registerModelCommands } from './model-commands.ts';
 import { registerScore } from './score.ts';
@@ -136,7 +137,7 @@ function addWriteOptions(cmd: Command): Command {
     .option('--alpha-for <pattern=alpha>', 'α for tensors matching a glob (repeatable; the last match wins)', collectRule('alpha'), []);
 }
 
-function rulesOf(opts: WriteOptions): Rule[] {
+function rulesOf(opts: Pick<WriteOptions, 'alphaFor' | 'exclude'>): Rule[] {
   return [...opts.alphaFor, ...opts.exclude];
 }
 
@@ -286,6 +287,7 @@ export function buildProgram(signal: AbortSignal): Command {
   registerScore(program);
   registerModelCommands(program, signal);
   registerExport(program);
+  registerEvalCommands(program, signal, openRoles, rulesOf, collectRule);
   return program;
 }
 

@@ -95,8 +95,10 @@ export function registerScore(program: Command): void {
     .option('--alpha <alpha>', 'α of the merged model that produced the outputs (recorded)', finiteNumber)
     .action(async (opts: ScoreOptions) => {
       const started = performance.now();
-      const task = getTask(opts.task);
-      const result = await scoreFiles(task as GenerateTask<unknown>, opts);
+      const found = getTask(opts.task);
+      if (found.kind !== 'generate') throw new UsageError(`${found.id} is a multiple-choice task: rvs score scores generated outputs (use rvs eval)`);
+      const task = found as GenerateTask<unknown>;
+      const result = await scoreFiles(task, opts);
       const seconds = (performance.now() - started) / 1000;
       const report: Report = parseReport({
         schema: REPORT_SCHEMA,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeText, parseBbh, parseGsm8k, parsePredictions } from './datasets.ts';
+import { decodeText, parseBbh, parseGsm8k, parsePredictions, parseSciq, SCIQ_LAYOUT } from './datasets.ts';
 import { EvalError } from './errors.ts';
 
 function failure(fn: () => unknown): EvalError {
@@ -29,6 +29,17 @@ describe('loaders', () => {
     expect(failure(() => parseBbh('{"examples":[{"input":"i","target":3}]}', 'b.json')).message).toBe('b.json: examples[0]: "target" must be a string');
     expect(failure(() => parseGsm8k('\n', 'e.jsonl')).code).toBe('EMPTY_DATA');
     expect(failure(() => decodeText(new Uint8Array([0xff, 0xfe, 0x00]), 'x.jsonl')).code).toBe('BAD_ENCODING');
+  });
+
+  it('read SciQ rows; a bad Parquet-style row is named by its position', () => {
+    const row = { question: 'q?', distractor1: 'a', distractor2: 'b', distractor3: 'c', correct_answer: 'd', support: '' };
+    expect(parseSciq(JSON.stringify([row]), 's.json')).toEqual([row]);
+    expect(failure(() => parseSciq(JSON.stringify({ ...row, support: undefined }), 's.jsonl')).message).toBe('s.jsonl:1: "support" is missing');
+    const rows = [
+      { value: row, line: undefined, where: 'row 0' },
+      { value: { ...row, distractor2: null }, line: undefined, where: 'row 1' },
+    ];
+    expect(failure(() => SCIQ_LAYOUT.fromRows(rows, 'test.parquet')).message).toBe('test.parquet: row 1: "distractor2" must be a string');
   });
 
   it('read predictions and reject bad ids and duplicates', () => {

@@ -1,8 +1,10 @@
 /**
- * Dataset and prediction loaders, from bytes or text: JSONL (one object a line) or JSON. Every bad
- * row fails with the file and the line (JSONL) or entry (JSON) named; nothing is skipped.
+ * Dataset and prediction loaders from text: JSONL (one object a line) or JSON; and the documents'
+ * layouts, which read generic rows (from these or from Parquet, see `load.ts`). Every bad row fails
+ * with the file and the line (JSONL), entry (JSON) or row (Parquet) named; nothing is skipped.
  */
 import { EvalError, located } from './errors.ts';
+import type { DocLayout } from './tasks/types.ts';
 
 export interface Gsm8kDoc {
   readonly question: string;
@@ -13,6 +15,17 @@ export interface Gsm8kDoc {
 export interface BbhDoc {
   readonly input: string;
   readonly target: string;
+}
+
+/** `allenai/sciq`: a question, three distractors, the correct answer and a support paragraph. */
+export interface SciqDoc {
+  readonly question: string;
+  readonly distractor1: string;
+  readonly distractor2: string;
+  readonly distractor3: string;
+  readonly correct_answer: string;
+  /** May be empty. */
+  readonly support: string;
 }
 
 export interface Prediction {
@@ -33,12 +46,14 @@ export function decodeText(bytes: Uint8Array, file: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-interface Row {
+/** One record of a data file, before it is checked against a layout. */
+export interface DataRow {
   readonly value: unknown;
-  /** 1-based line (JSONL) or undefined (JSON, where `where` names the entry). */
+  /** 1-based line (JSONL) or undefined (JSON and Parquet, where `where` names the entry or row). */
   readonly line: number | undefined;
   readonly where: string;
 }
+type Row = DataRow;
 
 function fail(code: 'BAD_JSON' | 'BAD_ROW' | 'EMPTY_DATA', file: string, line: number | undefined, message: string): EvalError {
   return new EvalError(code, located(file, line, message), file, line);
@@ -69,7 +84,7 @@ function parseJson(text: string, file: string): unknown {
 }
 
 /** A JSON array, a JSON `{"examples": [...]}` object, or JSONL: told apart by the first line. */
-function rowsOf(text: string, file: string): Row[] {
+export function rowsOf(text: string, file: string): Row[] {
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') && looksLikeJsonl(trimmed)) {
     const rows = parseJsonl(text, file);
@@ -119,20 +134,43 @@ function nonEmpty<T>(docs: T[], file: string): T[] {
   return docs;
 }
 
+function layout<K extends string>(name: string, columns: readonly K[]): DocLayout<Record<K, string>> {
+  return {
+    name,
+    columns,
+    fromRows: (rows, file) => nonEmpty(rows.map((r) => stringFields(r, file, columns)), file),
+  };
+}
+
+/** `openai/gsm8k` (config "main"): `{"question", "answer"}`. */
+export const GSM8K_LAYOUT: DocLayout<Gsm8kDoc> = layout('openai/gsm8k', ['question', 'answer'] as const);
+
+/** BIG-Bench Hard rows `{"input", "target"}`. */
+export const BBH_LAYOUT: DocLayout<BbhDoc> = layout('bbh', ['input', 'target'] as const);
+
+/** `allenai/sciq`. */
+export const SCIQ_LAYOUT: DocLayout<SciqDoc> = layout('allenai/sciq', [
+  'question',
+  'distractor1',
+  'distractor2',
+  'distractor3',
+  'correct_answer',
+  'support',
+] as const);
+
 /** GSM8K rows `{"question", "answer"}` (JSONL as distributed, or a JSON array). */
 export function parseGsm8k(text: string, file: string): Gsm8kDoc[] {
-  return nonEmpty(
-    rowsOf(text, file).map((r) => stringFields(r, file, ['question', 'answer'] as const)),
-    file,
-  );
+  return GSM8K_LAYOUT.fromRows(rowsOf(text, file), file);
 }
 
 /** BIG-Bench Hard `{"examples": [{"input", "target"}]}` (or JSONL / an array of such rows). */
 export function parseBbh(text: string, file: string): BbhDoc[] {
-  return nonEmpty(
-    rowsOf(text, file).map((r) => stringFields(r, file, ['input', 'target'] as const)),
-    file,
-  );
+  return BBH_LAYOUT.fromRows(rowsOf(text, file), file);
+}
+
+/** SciQ rows (JSONL or a JSON array, as `allenai/sciq` has them). */
+export function parseSciq(text: string, file: string): SciqDoc[] {
+  return SCIQ_LAYOUT.fromRows(rowsOf(text, file), file);
 }
 
 /** Predictions, one `{"doc_id": N, "output": "..."}` a line; doc_id is the 0-based document position. */

@@ -1,4 +1,7 @@
-/** Failures of evaluation scoring: bad data, bad predictions, unknown tasks, untranslatable regexes. */
+/**
+ * Failures of evaluation: bad data, bad predictions, unknown tasks, untranslatable regexes, few-shot
+ * material and run options that cannot give the harness's prompts.
+ */
 export type EvalErrorCode =
   | 'BAD_ENCODING' // input bytes are not UTF-8
   | 'BAD_JSON' // a line or file is not JSON
@@ -9,7 +12,14 @@ export type EvalErrorCode =
   | 'UNKNOWN_DOC' // a prediction for a doc_id that does not exist
   | 'UNKNOWN_TASK'
   | 'UNSUPPORTED_REGEX' // a Python regex construct we do not translate
-  | 'EMPTY_MATCH'; // harness would raise IndexError: every group of a tuple match is empty
+  | 'EMPTY_MATCH' // harness would raise IndexError: every group of a tuple match is empty
+  | 'UNKNOWN_FORMAT' // a data file name with no extension we read (.jsonl, .json, .parquet, .jsonl.gz, .json.gz)
+  | 'BAD_PARQUET' // Parquet bytes hyparquet cannot read, or a needed column is absent
+  | 'BAD_GZIP' // gzip bytes that do not decompress
+  | 'NO_FEWSHOT' // a few-shot prompt needs material (training documents, a cot-prompts text) not given
+  | 'NOT_ENOUGH_SHOTS' // fewer few-shot documents or exemplars than the shots asked for
+  | 'BAD_OPTION' // run options that contradict each other or the task
+  | 'CANCELLED'; // the caller's signal stopped an evaluation
 
 export class EvalError extends Error {
   override readonly name = 'EvalError';

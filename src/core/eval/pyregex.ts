@@ -144,3 +144,10 @@ const PY_STRIP = new RegExp(`^[${PY_SPACE}]+|[${PY_SPACE}]+$`, 'g');
 export function pyStrip(s: string): string {
   return s.replace(PY_STRIP, '');
 }
+
+const PY_RSTRIP = new RegExp(`[${PY_SPACE}]+$`);
+
+/** Python's `str.rstrip()`. */
+export function pyRstrip(s: string): string {
+  return s.replace(PY_RSTRIP, '');
+}

@@ -18,6 +18,10 @@ export interface ScoredSample {
   readonly filtered: Record<string, string>;
   /** "<metric>,<filter>" → score. */
   readonly scores: Record<string, number>;
+  /** Multiple choice: each choice's log-likelihood, in choice order. */
+  readonly loglikelihoods?: number[];
+  /** Code tasks: the sandbox's verdict ("passed", "failed: …", "timeout"). */
+  readonly result?: string;
 }
 
 export interface TaskScore {
@@ -55,27 +59,29 @@ export function matchPredictions(predictions: readonly Prediction[], count: numb
 export function scoreTask<D>(task: GenerateTask<D>, docs: readonly D[], predictions: readonly Prediction[], opts: ScoreOptions<D> = {}): TaskScore {
   const n = Math.min(opts.limit ?? docs.length, docs.length);
   const outputs = matchPredictions(predictions, n, opts.predictionsFile);
-  const perKey = new Map<string, number[]>();
-  const samples = outputs.map((output, docId): ScoredSample => {
-    const doc = docs[docId]!;
-    const target = task.docToTarget(doc);
-    const response = truncateAtStops(output, task.until);
-    const filtered: Record<string, string> = {};
-    const scores: Record<string, number> = {};
-    for (const pipeline of task.filters) {
-      const answer = applyFilters([response], pipeline);
-      const key = `${task.metric.name},${pipeline.name}`;
-      filtered[pipeline.name] = answer;
-      scores[key] = exactMatch(answer, target, task.metric.options);
-      const list = perKey.get(key) ?? [];
-      list.push(scores[key]);
-      perKey.set(key, list);
-    }
-    return { doc_id: docId, prompt: buildPrompt(task, doc, opts.fewshot), output, target, filtered, scores };
-  });
+  const samples = outputs.map((output, docId) => scoreGeneration(task, docs[docId]!, docId, output, buildPrompt(task, docs[docId]!, opts.fewshot, docId)));
+  return { task: task.id, metrics: aggregateSamples(samples), samples };
+}
+
+/** One generated output: cut at the stop strings, filtered, scored with the task's metric. */
+export function scoreGeneration<D>(task: GenerateTask<D>, doc: D, docId: number, output: string, prompt: string | null): ScoredSample {
+  const target = task.docToTarget(doc);
+  const response = truncateAtStops(output, task.until);
+  const filtered: Record<string, string> = {};
+  const scores: Record<string, number> = {};
+  for (const pipeline of task.filters) {
+    const answer = applyFilters([response], pipeline);
+    filtered[pipeline.name] = answer;
+    scores[`${task.metric.name},${pipeline.name}`] = exactMatch(answer, target, task.metric.options);
+  }
+  return { doc_id: docId, prompt, output, target, filtered, scores };
+}
+
+/** Per metric key, the mean and its standard error over the samples. */
+export function aggregateSamples(samples: readonly ScoredSample[]): Record<string, MetricValue> {
   const metrics: Record<string, MetricValue> = {};
-  for (const [key, xs] of perKey) metrics[key] = aggregateMean(xs);
-  return { task: task.id, metrics, samples };
+  for (const key of Object.keys(samples[0]?.scores ?? {})) metrics[key] = aggregateMean(samples.map((s) => s.scores[key]!));
+  return metrics;
 }
 
 /** A group's metrics: size-weighted means of its subtasks' (the harness's `weight_by_size`). */

@@ -30,6 +30,10 @@ export const sampleSchema = z.object({
   target: z.string(),
   filtered: z.record(z.string(), z.string()),
   scores: z.record(z.string(), finite),
+  /** Multiple choice: each choice's log-likelihood. */
+  loglikelihoods: z.array(finite).optional(),
+  /** Code tasks: the sandbox's verdict. */
+  result: z.string().optional(),
 });
 
 const metricKey = z.string().regex(/^[^,]+,[^,]+$/, 'expected "<metric>,<filter>"');

@@ -4,9 +4,10 @@
  * (metadata.version 4.0) and the per-subtask YAML files beside it: prompt = description + the
  * exemplars + "Q: {input}\nA: Let's think step by step.\n"; target `{{target}}`; filter
  * "get-answer" = regex `(?<=the answer is )(.*)(?=.)` then take_first; exact_match with no
- * normalisation (case-sensitive); the group `bbh_cot_fewshot` is the size-weighted mean.
+ * normalisation (case-sensitive); the group `bbh_cot_fewshot` is the size-weighted mean;
+ * `max_gen_toks` 1024; `dataset_path` SaylorTwift/bbh, `dataset_name` the subtask, split "test".
  */
-import { parseBbh, type BbhDoc } from '../datasets.ts';
+import { BBH_LAYOUT, parseBbh, type BbhDoc } from '../datasets.ts';
 import type { GenerateTask } from './types.ts';
 
 export const BBH_GROUP = 'bbh_cot_fewshot';
@@ -46,10 +47,13 @@ export type BbhSubtask = (typeof BBH_SUBTASKS)[number];
 
 function bbhTask(subtask: BbhSubtask): GenerateTask<BbhDoc> {
   return {
+    kind: 'generate',
     id: `${BBH_GROUP}_${subtask}`,
     group: BBH_GROUP,
     version: '4.0',
     source: `lm_eval/tasks/bbh/cot_fewshot/${subtask}.yaml`,
+    dataset: { repo: 'SaylorTwift/bbh', config: subtask, evalSplit: 'test', fewshotSplit: null },
+    layout: BBH_LAYOUT,
     parseDocs: parseBbh,
     docToText: (doc) => `Q: ${doc.input}\nA: Let's think step by step.\n`,
     docToTarget: (doc) => doc.target,
@@ -59,6 +63,7 @@ function bbhTask(subtask: BbhSubtask): GenerateTask<BbhDoc> {
     numFewshot: 3,
     fewshot: 'cot-prompt',
     until: ['</s>', 'Q', '\n\n'],
+    maxGenToks: 1024,
     filters: [{ name: 'get-answer', steps: [{ fn: 'regex', pattern: '(?<=the answer is )(.*)(?=.)' }, { fn: 'take_first' }] }],
     metric: { name: 'exact_match', options: {} },
   };
@@ -66,15 +71,36 @@ function bbhTask(subtask: BbhSubtask): GenerateTask<BbhDoc> {
 
 export const BBH_TASKS: readonly GenerateTask<BbhDoc>[] = BBH_SUBTASKS.map(bbhTask);
 
+/** One cot-prompts exemplar: the question part ("Q: …\nA: Let's think step by step." and the
+ * whitespace after it) and the reasoning that follows; `text + target` is the exemplar verbatim. */
+export interface CotShot {
+  readonly text: string;
+  readonly target: string;
+}
+
+const THINK = "\nA: Let's think step by step.";
+
 /**
- * A cot-prompts file: a canary line, "-----", the task description, a blank line, then the
- * exemplars ("Q: …\nA: Let's think step by step.\n… So the answer is X.") separated by blank lines.
+ * A cot-prompts file: a canary line, "-----", the task description (one or more paragraphs), a
+ * blank line, then the exemplars ("Q: …\nA: Let's think step by step.\n… So the answer is X.")
+ * separated by blank lines. The description is everything before the first "Q: " line.
  */
-export function parseCotPrompt(text: string): { description: string; exemplars: string } {
+export function parseCotPrompt(text: string): { description: string; shots: CotShot[] } {
   const body = text.replace(/\r\n/g, '\n');
   const dashes = body.indexOf('-----\n');
   const rest = dashes >= 0 ? body.slice(dashes + 6) : body;
-  const blank = rest.indexOf('\n\n');
-  if (blank < 0) return { description: '', exemplars: rest.trimEnd() };
-  return { description: rest.slice(0, blank), exemplars: rest.slice(blank + 2).trimEnd() };
+  const first = rest.startsWith('Q: ') ? 0 : rest.indexOf('\nQ: ') + 1;
+  if (first <= 0 && !rest.startsWith('Q: ')) return { description: rest.trim(), shots: [] };
+  const description = rest.slice(0, first).replace(/\n+$/, '');
+  const shots = rest
+    .slice(first)
+    .trimEnd()
+    .split(/\n\n(?=Q: )/)
+    .map((exemplar): CotShot => {
+      const at = exemplar.indexOf(THINK);
+      if (at < 0) return { text: exemplar, target: '' };
+      const end = at + THINK.length + (/\s/.test(exemplar.charAt(at + THINK.length)) ? 1 : 0);
+      return { text: exemplar.slice(0, end), target: exemplar.slice(end) };
+    });
+  return { description, shots };
 }

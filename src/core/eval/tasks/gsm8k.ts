@@ -1,12 +1,19 @@
 /**
- * GSM8K, after lm-evaluation-harness `lm_eval/tasks/gsm8k/gsm8k.yaml` (metadata.version 3.0) and
- * `lm_eval/tasks/gsm8k/gsm8k-cot.yaml` (metadata.version 3.0).
+ * GSM8K, after lm-evaluation-harness `lm_eval/tasks/gsm8k/gsm8k.yaml`, `gsm8k-cot.yaml` and
+ * `gsm8k-cot-zeroshot.yaml` (each metadata.version 3.0). None sets `max_gen_toks`, so generation
+ * stops at the harness's default of 256 new tokens.
  */
-import { parseGsm8k, type Gsm8kDoc } from '../datasets.ts';
+import { GSM8K_LAYOUT, parseGsm8k, type Gsm8kDoc } from '../datasets.ts';
 import type { ExactMatchOptions } from '../metrics.ts';
 import type { FilterPipeline } from '../filters.ts';
 import { pyStrip } from '../pyregex.ts';
-import type { GenerateTask } from './types.ts';
+import type { GenerateTask, TaskDataset } from './types.ts';
+
+/** `dataset_path: openai/gsm8k`, `dataset_name: main`; test evaluated, few-shot from train. */
+const GSM8K_DATASET: TaskDataset = { repo: 'openai/gsm8k', config: 'main', evalSplit: 'test', fewshotSplit: 'train' };
+
+/** The harness's default `max_gen_toks` (no GSM8K YAML sets one). */
+const DEFAULT_MAX_GEN_TOKS = 256;
 
 /** `metric_list[0]` of both YAML files. */
 const GSM8K_EXACT_MATCH: ExactMatchOptions = {
@@ -21,10 +28,19 @@ const FLEXIBLE_EXTRACT: FilterPipeline = {
   steps: [{ fn: 'regex', pattern: '(-?[$0-9.,]{2,})|(-?[0-9]+)', groupSelect: -1 }, { fn: 'take_first' }],
 };
 
+/** gsm8k-cot.yaml and gsm8k-cot-zeroshot.yaml: "The answer is N." */
+const COT_STRICT_MATCH: FilterPipeline = {
+  name: 'strict-match',
+  steps: [{ fn: 'regex', pattern: 'The answer is (\\-?[0-9\\.\\,]+).' }, { fn: 'take_first' }],
+};
+
 export const gsm8k: GenerateTask<Gsm8kDoc> = {
+  kind: 'generate',
   id: 'gsm8k',
   version: '3.0',
   source: 'lm_eval/tasks/gsm8k/gsm8k.yaml',
+  dataset: GSM8K_DATASET,
+  layout: GSM8K_LAYOUT,
   parseDocs: parseGsm8k,
   docToText: (doc) => `Question: ${doc.question}\nAnswer:`,
   docToTarget: (doc) => doc.answer,
@@ -34,6 +50,7 @@ export const gsm8k: GenerateTask<Gsm8kDoc> = {
   numFewshot: 5,
   fewshot: 'train-split',
   until: ['Question:', '</s>', '<|im_end|>'],
+  maxGenToks: DEFAULT_MAX_GEN_TOKS,
   filters: [
     { name: 'strict-match', steps: [{ fn: 'regex', pattern: '#### (\\-?[0-9\\.\\,]+)' }, { fn: 'take_first' }] },
     FLEXIBLE_EXTRACT,
@@ -78,9 +95,12 @@ const COT_SHOTS: readonly Gsm8kDoc[] = [
 ];
 
 export const gsm8kCot: GenerateTask<Gsm8kDoc> = {
+  kind: 'generate',
   id: 'gsm8k_cot',
   version: '3.0',
   source: 'lm_eval/tasks/gsm8k/gsm8k-cot.yaml',
+  dataset: GSM8K_DATASET,
+  layout: GSM8K_LAYOUT,
   parseDocs: parseGsm8k,
   docToText: (doc) => `Q: ${doc.question}\nA:`,
   // `answer.split('####')[-1].strip()`; the few-shot answers carry no "####", so this is their text.
@@ -92,9 +112,32 @@ export const gsm8kCot: GenerateTask<Gsm8kDoc> = {
   fewshot: 'fixed',
   fixedShots: COT_SHOTS,
   until: ['Q:', '</s>', '<|im_end|>'],
-  filters: [
-    { name: 'strict-match', steps: [{ fn: 'regex', pattern: 'The answer is (\\-?[0-9\\.\\,]+).' }, { fn: 'take_first' }] },
-    FLEXIBLE_EXTRACT,
-  ],
+  maxGenToks: DEFAULT_MAX_GEN_TOKS,
+  filters: [COT_STRICT_MATCH, FLEXIBLE_EXTRACT],
+  metric: { name: 'exact_match', options: GSM8K_EXACT_MATCH },
+};
+
+/**
+ * gsm8k-cot-zeroshot.yaml: "Q: {question}\nA: Let's think step by step.", no examples
+ * (`num_fewshot: 0`; an override samples the train split), the gsm8k_cot stop strings and filters.
+ */
+export const gsm8kCotZeroshot: GenerateTask<Gsm8kDoc> = {
+  kind: 'generate',
+  id: 'gsm8k_cot_zeroshot',
+  version: '3.0',
+  source: 'lm_eval/tasks/gsm8k/gsm8k-cot-zeroshot.yaml',
+  dataset: GSM8K_DATASET,
+  layout: GSM8K_LAYOUT,
+  parseDocs: parseGsm8k,
+  docToText: (doc) => `Q: ${doc.question}\nA: Let's think step by step.`,
+  docToTarget: (doc) => doc.answer,
+  description: '',
+  targetDelimiter: ' ',
+  fewshotDelimiter: '\n\n',
+  numFewshot: 0,
+  fewshot: 'train-split',
+  until: ['Q:', '</s>', '<|im_end|>'],
+  maxGenToks: DEFAULT_MAX_GEN_TOKS,
+  filters: [COT_STRICT_MATCH, FLEXIBLE_EXTRACT],
   metric: { name: 'exact_match', options: GSM8K_EXACT_MATCH },
 };

@@ -1,13 +1,16 @@
 /** Every evaluation task, in one explicit list. */
-import type { BbhDoc, Gsm8kDoc } from '../datasets.ts';
+import type { BbhDoc, Gsm8kDoc, SciqDoc } from '../datasets.ts';
 import { EvalError } from '../errors.ts';
 import { BBH_TASKS } from './bbh.ts';
-import { gsm8k, gsm8kCot } from './gsm8k.ts';
-import type { GenerateTask } from './types.ts';
+import { gsm8k, gsm8kCot, gsm8kCotZeroshot } from './gsm8k.ts';
+import { sciq } from './sciq.ts';
+import type { GenerateTask, MultipleChoiceTask } from './types.ts';
 
-export type AnyTask = GenerateTask<Gsm8kDoc> | GenerateTask<BbhDoc>;
+export type AnyGenerateTask = GenerateTask<Gsm8kDoc> | GenerateTask<BbhDoc>;
+export type AnyMultipleChoiceTask = MultipleChoiceTask<SciqDoc>;
+export type AnyTask = AnyGenerateTask | AnyMultipleChoiceTask;
 
-export const TASKS: readonly AnyTask[] = [gsm8k, gsm8kCot, ...BBH_TASKS];
+export const TASKS: readonly AnyTask[] = [gsm8k, gsm8kCot, gsm8kCotZeroshot, sciq, ...BBH_TASKS];
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -30,4 +33,13 @@ export function getTask(id: string): AnyTask {
   const ranked = TASKS.map((t) => ({ id: t.id, d: t.id.includes(id) && id.length >= 3 ? 0 : editDistance(id, t.id) })).sort((a, b) => a.d - b.d);
   const best = ranked.filter((r) => r.d <= Math.max(2, ranked[0]!.d)).slice(0, 3).map((r) => r.id);
   throw new EvalError('UNKNOWN_TASK', `unknown task "${id}"; did you mean ${best.map((b) => `"${b}"`).join(', ')}?`);
+}
+
+/** A generation task by id; a multiple-choice id fails saying so (its scores need log-likelihoods). */
+export function getGenerateTask(id: string): AnyGenerateTask {
+  const task = getTask(id);
+  if (task.kind !== 'generate') {
+    throw new EvalError('UNKNOWN_TASK', `task "${id}" is multiple choice: it is scored from log-likelihoods, not generated outputs`);
+  }
+  return task;
 }

@@ -1,0 +1,72 @@
+/**
+ * `rvs eval` and `rvs sweep` end to end on a tiny family with the synthetic tokenizer and data
+ * files in the real layouts: a valid rvs-report/1, α = 0 equal to the target evaluated alone.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_QWEN2_CHAT, writeFamilyMember } from '../core/checkpoint/synthetic.ts';
+import { parseReport } from '../core/report/schema.ts';
+import { createOutputFolder } from '../node/fs-folder.ts';
+import { rvs } from './testing.ts';
+
+let tmp = '';
+const dir = (m: string) => join(tmp, m);
+const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'rvs-eval-cli-'));
+  for (const member of ['target', 'sft', 'grpo'] as const) {
+    const out = await createOutputFolder(dir(member));
+    await writeFamilyMember({ shape: { ...TINY_QWEN2_CHAT, maxPositionEmbeddings: 1024 }, dtype: 'BF16', member, out, tokenizer: true });
+  }
+  await writeFile(dir('gsm-test.jsonl'), jsonl([
+    { question: 'Tom has 3 apples and buys 4 more. How many?', answer: '3 + 4 = 7\n#### 7' },
+    { question: 'What is 6 times 7?', answer: '6 * 7 = 42\n#### 42' },
+    { question: 'Half of 10?', answer: '10 / 2 = 5\n#### 5' },
+  ]));
+  await writeFile(dir('gsm-train.jsonl'), jsonl([
+    { question: 'One plus one?', answer: '1 + 1 = 2\n#### 2' },
+    { question: 'Two times three?', answer: '2 * 3 = 6\n#### 6' },
+  ]));
+  await writeFile(dir('sciq.jsonl'), jsonl([
+    { question: 'What gas do plants absorb?', distractor1: 'oxygen', distractor2: 'helium', distractor3: 'neon', correct_answer: 'carbon dioxide', support: 'Plants take in CO2.' },
+    { question: 'Water boils at?', distractor1: '50 C', distractor2: '0 C', distractor3: '10 C', correct_answer: '100 C', support: '' },
+  ]));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+const TASK_ARGS = [
+  '--task', 'gsm8k', '--data', 'gsm-test.jsonl', '--fewshot-data', 'gsm8k=gsm-train.jsonl',
+  '--task', 'sciq', '--data', 'sciq.jsonl', '--fewshot-data', 'sciq=sciq.jsonl',
+  '--fewshot', '1', '--limit', '2', '--max-new-tokens', '8', '--batch', '2',
+];
+/** Data file names → paths in the temporary folder (TASK=FILE kept as such). */
+const inTmp = (args: string[]) => args.map((a) => a.replace(/^(?:(\w+)=)?([\w-]+\.jsonl)$/, (_, task: string | undefined, file: string) => `${task ? `${task}=` : ''}${join(tmp, file)}`));
+
+describe('rvs sweep and rvs eval', () => {
+  it('sweep α ∈ {0, 1} × {gsm8k, sciq} writes a valid report; eval of the target equals α = 0', async () => {
+    const out = join(tmp, 'sweep.json');
+    const r = await rvs('sweep', '--sft', dir('sft'), '--grpo', dir('grpo'), '--target', dir('target'), '--alphas', '0,1', ...inTmp(TASK_ARGS), '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const report = parseReport(await readFile(out, 'utf8'));
+    expect(report.runs.map((x) => [x.alpha, x.task, x.samples.length])).toEqual([[0, 'gsm8k', 2], [0, 'sciq', 2], [1, 'gsm8k', 2], [1, 'sciq', 2]]);
+    expect(report.checkpoints.target?.fingerprint).toMatch(/^headers-fnv1a64:[0-9a-f]{16}$/);
+    expect(report.runs[0]!.config).toMatchObject({ numFewshot: 1, limit: 2, limitMode: 'seeded', maxNewTokens: 8, batchSize: 2 });
+    expect(r.stdout.trim().split('\n')).toHaveLength(4);
+
+    const single = join(tmp, 'eval.json');
+    const e = await rvs('eval', '--model', dir('target'), ...inTmp(TASK_ARGS), '--out', single);
+    expect(e.code, e.stderr).toBe(0);
+    const alone = parseReport(await readFile(single, 'utf8'));
+    expect(alone.runs.map((x) => x.alpha)).toEqual([null, null]);
+    expect(alone.runs.map((x) => x.samples)).toEqual(report.runs.slice(0, 2).map((x) => x.samples));
+  });
+
+  it('a task that needs few-shot data without it fails with exit 2 and a hint', async () => {
+    const r = await rvs('eval', '--model', dir('target'), '--task', 'gsm8k', '--data', dir('gsm-test.jsonl'), '--out', join(tmp, 'x.json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('rvs: gsm8k uses 5 few-shot examples: give --fewshot-data (its train split) or --fewshot 0\n');
+  });
+});

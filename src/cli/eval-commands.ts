@@ -1,0 +1,235 @@
+/**
+ * `rvs eval` (one model) and `rvs sweep` (α values on a checkpoint triple, merged on the fly): tasks
+ * run as lm-evaluation-harness runs them, written as an `rvs-report/1` that is saved after every
+ * chunk of documents, so that `--resume` picks an interrupted sweep up where it stopped.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { closeCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
+import { summarizeCheckpoint } from '../core/checkpoint/fingerprint.ts';
+import { decodeText } from '../core/eval/datasets.ts';
+import { EvalError } from '../core/eval/errors.ts';
+import { loadDocs } from '../core/eval/load.ts';
+import { runSweep, type RunSettings, type SweepTask } from '../core/eval/sweep.ts';
+import { getTask } from '../core/eval/tasks/index.ts';
+import type { FewshotMaterial, Task } from '../core/eval/tasks/types.ts';
+import { mergeRecipe, type Rule } from '../core/merge/recipe.ts';
+import { parseReport, type Report } from '../core/report/schema.ts';
+import { openCheckpoint } from '../core/checkpoint/checkpoint.ts';
+import { openFolder } from '../node/fs-folder.ts';
+import { RUNTIMES, type Runtime } from '../node/model.ts';
+import { nodeModelFor } from '../node/sweep.ts';
+import { UsageError } from './errors.ts';
+import { writeFileAtomic } from './score.ts';
+
+interface EvalOptions {
+  task: string[];
+  data: string[];
+  fewshotData: string[];
+  limit?: number;
+  first?: boolean;
+  fewshot?: number;
+  chat?: boolean;
+  multiturn?: boolean;
+  prefix?: string;
+  batch: number;
+  maxNewTokens?: number;
+  runtime: Runtime;
+  out: string;
+  resume?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function nonNegativeInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function positiveInt(text: string): number {
+  const n = nonNegativeInt(text);
+  if (n === 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function parseAlphas(text: string): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  const xs = parts.map(Number);
+  if (parts.some((p) => p === '') || xs.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError('expected numbers such as -1,0,0.5,1');
+  return xs;
+}
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+function addEvalOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--task <name>', 'task id (gsm8k, gsm8k_cot, gsm8k_cot_zeroshot, sciq, humaneval, bbh_cot_fewshot_*); repeat for several', collect, [])
+    .requiredOption('--data <file>', "the task's documents (.jsonl, .json, .parquet, .jsonl.gz); one per --task", collect, [])
+    .option('--fewshot-data <file>', 'few-shot source: the train split (gsm8k, sciq) or the cot-prompts .txt (bbh); TASK=FILE with several tasks', collect, [])
+    .option('--limit <n>', 'evaluate n documents: a fixed seeded subset (the same for every α)', positiveInt)
+    .option('--first', 'with --limit: the first n documents (the harness\'s --limit) instead of a seeded subset')
+    .option('--fewshot <k>', 'few-shot examples per prompt (default: the task\'s)', nonNegativeInt)
+    .option('--chat', "render prompts with the checkpoint's chat template")
+    .option('--multiturn', 'with --chat: few-shot examples as user/assistant turns')
+    .option('--prefix <text>', 'reasoning instruction as the system message, e.g. "Think step by step"')
+    .option('--batch <n>', 'sequences per forward pass', positiveInt, 1)
+    .option('--max-new-tokens <n>', "tokens generated per document at most (default: the task's)", positiveInt)
+    .addOption(new Option('--runtime <name>', 'onnxruntime-node (native CPU) or onnxruntime-web (wasm)').choices(RUNTIMES).default('node'))
+    .requiredOption('--out <file>', 'report (JSON), saved after every chunk')
+    .option('--resume', 'continue the sweep saved in --out');
+}
+
+async function sweepTasks(opts: EvalOptions): Promise<SweepTask[]> {
+  if (opts.task.length !== opts.data.length) throw new UsageError(`give one --data per --task (${opts.task.length} tasks, ${opts.data.length} data files)`);
+  if (opts.multiturn && !opts.chat) throw new UsageError('--multiturn needs --chat');
+  const fewshot = new Map<string, string>();
+  for (const f of opts.fewshotData) {
+    const at = f.indexOf('=');
+    if (at > 0 && opts.task.includes(f.slice(0, at))) fewshot.set(f.slice(0, at), f.slice(at + 1));
+    else if (opts.task.length === 1) fewshot.set(opts.task[0]!, f);
+    else throw new UsageError(`--fewshot-data ${f}: with several tasks write TASK=FILE`);
+  }
+  const settings: RunSettings = {
+    ...(opts.fewshot === undefined ? {} : { numFewshot: opts.fewshot }),
+    ...(opts.limit === undefined ? {} : { limit: opts.limit, limitMode: opts.first ? 'first' : 'seeded' }),
+    ...(opts.chat ? { chat: true } : {}),
+    ...(opts.multiturn ? { fewshotAsMultiturn: true } : {}),
+    ...(opts.prefix === undefined ? {} : { systemInstruction: opts.prefix }),
+    ...(opts.maxNewTokens === undefined ? {} : { maxNewTokens: opts.maxNewTokens }),
+    batchSize: opts.batch,
+  };
+  return Promise.all(
+    opts.task.map(async (id, i) => {
+      const task = getTask(id) as Task<unknown>;
+      const data = opts.data[i]!;
+      const docs = await loadDocs(task, await readBytes(data), basename(data));
+      const source = fewshot.get(id);
+      let material: FewshotMaterial<unknown> | undefined;
+      if (source !== undefined) {
+        material = task.fewshot === 'cot-prompt' ? { text: decodeText(await readBytes(source), source) } : { docs: await loadDocs(task, await readBytes(source), basename(source)) };
+      }
+      const k = settings.numFewshot ?? task.numFewshot;
+      if (material === undefined && k > 0 && task.fewshot !== 'fixed') {
+        const what = task.fewshot === 'cot-prompt' ? 'its cot-prompts .txt file' : 'its train split';
+        throw new UsageError(`${id} uses ${k} few-shot examples: give --fewshot-data (${what}) or --fewshot 0`);
+      }
+      return { task, docs, ...(material ? { material } : {}), data, settings };
+    }),
+  );
+}
+
+async function previousReport(opts: EvalOptions): Promise<Report | undefined> {
+  if (!opts.resume) return undefined;
+  let text: string;
+  try {
+    text = await readFile(opts.out, 'utf8');
+  } catch {
+    return undefined; // nothing saved yet: start afresh
+  }
+  return parseReport(text);
+}
+
+function progressLine(): { update(text: string): void; stop(): void } {
+  const tty = process.stderr.isTTY;
+  let last = '';
+  return {
+    update(text) {
+      if (tty) process.stderr.write(`\r${text.slice(0, (process.stderr.columns || 100) - 1).padEnd((process.stderr.columns || 100) - 1)}`);
+      last = text;
+    },
+    stop() {
+      if (tty && last !== '') process.stderr.write('\n');
+    },
+  };
+}
+
+async function run(program: Command, opts: EvalOptions, alphas: readonly (number | null)[], roles: Map<string, Checkpoint> | null, modelDir: string | undefined, rules: Rule[], signal: AbortSignal): Promise<void> {
+  const tasks = await sweepTasks(opts);
+  const resume = await previousReport(opts);
+  const line = progressLine();
+  const checkpoints: Record<string, ReturnType<typeof summarizeCheckpoint>> = {};
+  if (roles) for (const [role, c] of roles) checkpoints[role] = summarizeCheckpoint(c, c.name);
+  else {
+    const c = await openCheckpoint(await openFolder(modelDir!));
+    checkpoints['target'] = summarizeCheckpoint(c, modelDir!);
+    await closeCheckpoint(c);
+  }
+  const header = {
+    createdAt: resume?.createdAt ?? new Date().toISOString(),
+    app: { name: 'rvs', version: program.version() ?? '0.0.0' },
+    environment: { backend: opts.runtime === 'node' ? 'onnxruntime-node (cpu)' : 'onnxruntime-web (wasm)', node: process.version, platform: `${process.platform}-${process.arch}` },
+    checkpoints,
+    recipe: roles ? (mergeRecipe(0, { rules }) as unknown as Record<string, unknown>) : null,
+  };
+  let saving = Promise.resolve();
+  try {
+    const report = await runSweep({
+      alphas,
+      tasks,
+      header,
+      signal,
+      ...(resume ? { resume } : {}),
+      modelFor: nodeModelFor({
+        runtime: opts.runtime, batchSize: opts.batch, roles, ...(modelDir ? { modelDir } : {}), rules, signal,
+        onLoadProgress: (p) => line.update(`${p.phase === 'merge' ? 'merging' : 'loading'} ${((100 * p.bytesDone) / Math.max(1, p.bytesTotal)).toFixed(0)}%`),
+      }),
+      onProgress: (p) => {
+        const acc = Object.entries(p.running).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join('  ');
+        const rate = p.seconds > 0 ? p.newTokens / p.seconds : 0;
+        line.update(`[${p.run + 1}/${p.runs}] α=${p.alpha ?? '-'} ${p.task} ${p.done}/${p.total}  ${rate.toFixed(1)} tok/s  ${acc}`);
+      },
+      onReport: (partial) => {
+        saving = saving.then(() => writeFileAtomic(opts.out, `${JSON.stringify(partial)}\n`));
+        return saving;
+      },
+    });
+    await saving;
+    await writeFileAtomic(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+    line.stop();
+    for (const r of report.runs) {
+      const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} ${(100 * v.value).toFixed(2)} ± ${v.stderr === null ? 'n/a' : (100 * v.stderr).toFixed(2)}`);
+      process.stdout.write(`α=${r.alpha ?? '-'}\t${r.task}\t${metrics.join('\t')}\n`);
+    }
+    process.stderr.write(`wrote ${opts.out}: ${report.runs.length} runs\n`);
+  } catch (e) {
+    line.stop();
+    await saving.catch(() => undefined);
+    if (e instanceof EvalError && e.code === 'CANCELLED') process.stderr.write(`rvs: partial report kept in ${opts.out}; continue with --resume\n`);
+    throw e;
+  }
+}
+
+export function registerEvalCommands(program: Command, signal: AbortSignal, openRoles: (dirs: Record<string, string>) => Promise<Map<string, Checkpoint>>, rulesOf: (opts: { exclude: Rule[]; alphaFor: Rule[] }) => Rule[], collectRule: (kind: 'exclude' | 'alpha') => (text: string, previous: Rule[]) => Rule[]): void {
+  addEvalOptions(program.command('eval').description('evaluate one model on tasks, as lm-evaluation-harness does').requiredOption('--model <dir>', 'checkpoint folder with tokenizer files')).action(
+    async (opts: EvalOptions & { model: string }) => {
+      await run(program, opts, [null], null, opts.model, [], signal);
+    },
+  );
+
+  addEvalOptions(
+    program
+      .command('sweep')
+      .description('evaluate θ_target + α·(θ_GRPO − θ_SFT) for several α, merging on the fly (nothing written but the report)')
+      .requiredOption('--sft <dir>', 'SFT checkpoint')
+      .requiredOption('--grpo <dir>', 'GRPO checkpoint')
+      .requiredOption('--target <dir>', 'target checkpoint (with tokenizer files)')
+      .requiredOption('--alphas <list>', 'α values, e.g. -1,0,0.5,1', parseAlphas)
+      .option('--exclude <pattern>', 'keep matching tensors at the target (glob on names; repeatable)', collectRule('exclude'), [])
+      .option('--alpha-for <pattern=alpha>', 'another α for matching tensors (repeatable)', collectRule('alpha'), []),
+  ).action(async (opts: EvalOptions & { sft: string; grpo: string; target: string; alphas: number[]; exclude: Rule[]; alphaFor: Rule[] }) => {
+    const roles = await openRoles({ target: opts.target, sft: opts.sft, grpo: opts.grpo });
+    try {
+      await run(program, opts, opts.alphas, roles, undefined, rulesOf(opts), signal);
+    } finally {
+      await Promise.all([...roles.values()].map(closeCheckpoint));
+    }
+  });
+}

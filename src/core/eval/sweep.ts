@@ -1,0 +1,139 @@
+/**
+ * α values × tasks on one checkpoint triple, as an `rvs-report/1`. The platform supplies the model
+ * for each α (Node: merge, then load; the studio: the resident merge rewrites the GPU weights of
+ * one session). Progress events carry what live charts need; the report so far is handed out after
+ * every chunk so that it can be saved, and a saved partial report resumes the sweep: finished runs
+ * are kept, unfinished ones keep their samples and do only the rest.
+ */
+import type { ReportRun, Report } from '../report/schema.ts';
+import { parseReport, REPORT_SCHEMA } from '../report/schema.ts';
+import { EvalError } from './errors.ts';
+import { evaluatedDocIds } from './requests.ts';
+import { evaluateTask, type EvalModel, type EvalProgress, type EvaluateOptions } from './evaluate.ts';
+import { STDERR_METHOD } from './metrics.ts';
+import { aggregateSamples, type ScoredSample } from './score.ts';
+import type { FewshotMaterial, Task } from './tasks/types.ts';
+
+/** The settings of one task in a sweep (recorded in each run's config). */
+export type RunSettings = Pick<EvaluateOptions, 'numFewshot' | 'fewshotSeed' | 'chat' | 'fewshotAsMultiturn' | 'systemInstruction' | 'limit' | 'limitMode' | 'limitSeed' | 'maxNewTokens'> & {
+  readonly batchSize?: number;
+};
+
+export interface SweepTask {
+  readonly task: Task<unknown>;
+  readonly docs: readonly unknown[];
+  readonly material?: FewshotMaterial<unknown>;
+  /** Where the documents came from (a file name or a hub path), recorded. */
+  readonly data: string;
+  readonly settings: RunSettings;
+}
+
+export interface SweepModel {
+  readonly model: EvalModel;
+  release(): Promise<void>;
+}
+
+export interface SweepProgress extends EvalProgress {
+  /** Position of this (α, task) run in the sweep, and the number of runs. */
+  readonly run: number;
+  readonly runs: number;
+}
+
+export interface SweepOptions {
+  /** null: the model as it is (no merge). */
+  readonly alphas: readonly (number | null)[];
+  readonly tasks: readonly SweepTask[];
+  readonly modelFor: (alpha: number | null) => Promise<SweepModel>;
+  /** The report's header: everything but `runs` and `timings`. */
+  readonly header: Omit<Report, 'schema' | 'runs' | 'timings'>;
+  readonly resume?: Report;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: SweepProgress) => void;
+  /** The report so far, after every chunk (runs in progress included, with the samples done). */
+  readonly onReport?: (partial: Report) => void | Promise<void>;
+  readonly chunkSize?: number;
+}
+
+export function runConfig(t: SweepTask, docIds: readonly number[]): Record<string, unknown> {
+  const { task, settings } = t;
+  return {
+    taskVersion: task.version,
+    harnessSource: task.source,
+    data: t.data,
+    numFewshot: settings.numFewshot ?? task.numFewshot,
+    fewshotSeed: settings.fewshotSeed ?? 1234,
+    chat: settings.chat ?? false,
+    fewshotAsMultiturn: settings.fewshotAsMultiturn ?? false,
+    prefix: settings.systemInstruction ?? '',
+    limit: settings.limit ?? null,
+    limitMode: settings.limitMode ?? 'seeded',
+    limitSeed: settings.limitSeed ?? 1234,
+    docIds: [...docIds],
+    maxNewTokens: settings.maxNewTokens ?? (task.kind === 'generate' ? task.maxGenToks : null),
+    batchSize: settings.batchSize ?? 1,
+    stderr: STDERR_METHOD,
+  };
+}
+
+/** Configs match when every recorded setting but the documents list matches. */
+function sameSettings(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const strip = ({ docIds: _d, batchSize: _b, ...rest }: Record<string, unknown>) => JSON.stringify(rest, Object.keys(rest).sort());
+  return strip(a) === strip(b);
+}
+
+export async function runSweep(o: SweepOptions): Promise<Report> {
+  if (o.alphas.length === 0 || o.tasks.length === 0) throw new EvalError('BAD_OPTION', 'a sweep needs at least one α and one task');
+  const started = performance.now();
+  const runs: ReportRun[] = [];
+  const timings: Record<string, number> = { loadSeconds: 0, evalSeconds: 0 };
+  const report = (): Report => parseReport({ schema: REPORT_SCHEMA, ...o.header, runs, timings: { ...timings, totalSeconds: (performance.now() - started) / 1000 } });
+  const total = o.alphas.length * o.tasks.length;
+  let index = 0;
+  for (const alpha of o.alphas) {
+    // Which of this α's runs the resumed report has, finished or not.
+    const previous = o.tasks.map((t) => o.resume?.runs.find((r) => r.alpha === alpha && r.task === t.task.id && sameSettings(r.config, runConfig(t, r.config['docIds'] as number[] ?? []))));
+    const finished = previous.map((r) => r !== undefined && Array.isArray(r.config['docIds']) && r.samples.length === (r.config['docIds'] as unknown[]).length);
+    // A run saved with all its samples but before its metrics were computed gets them now.
+    const completed = (r: ReportRun): ReportRun => (Object.keys(r.metrics).length > 0 ? r : { ...r, metrics: aggregateSamples(r.samples as ScoredSample[]) });
+    if (finished.every(Boolean)) {
+      for (const r of previous) runs.push(completed(r!));
+      index += o.tasks.length;
+      continue;
+    }
+    if (o.signal?.aborted) throw new EvalError('CANCELLED', 'sweep cancelled');
+    const loadStart = performance.now();
+    const { model, release } = await o.modelFor(alpha);
+    timings['loadSeconds']! += (performance.now() - loadStart) / 1000;
+    try {
+      for (const [k, t] of o.tasks.entries()) {
+        const run = index++;
+        if (finished[k]) {
+          runs.push(completed(previous[k]!));
+          continue;
+        }
+        const slot = runs.length;
+        const partial: ScoredSample[] = [...((previous[k]?.samples ?? []) as ScoredSample[])];
+        runs.push({ alpha, task: t.task.id, config: runConfig(t, evaluatedDocIds(t.docs.length, t.settings)), metrics: {}, samples: partial });
+        const evalStart = performance.now();
+        const result = await evaluateTask(model, t.task, t.docs, t.material, {
+          ...t.settings,
+          alpha,
+          resume: partial,
+          ...(o.chunkSize === undefined ? {} : { chunkSize: o.chunkSize }),
+          ...(o.signal ? { signal: o.signal } : {}),
+          onProgress: (p) => o.onProgress?.({ ...p, run, runs: total }),
+          onSamples: async (samples) => {
+            partial.push(...samples);
+            await o.onReport?.(report());
+          },
+        });
+        timings['evalSeconds']! += (performance.now() - evalStart) / 1000;
+        runs[slot] = { alpha, task: t.task.id, config: runConfig(t, result.docIds), metrics: result.metrics, samples: result.samples };
+        await o.onReport?.(report());
+      }
+    } finally {
+      await release();
+    }
+  }
+  return report();
+}
