@@ -2,11 +2,12 @@
  * `rvs eval` and `rvs sweep` end to end on a tiny family with the synthetic tokenizer and data
  * files in the real layouts: a valid rvs-report/1, α = 0 equal to the target evaluated alone.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_QWEN2_CHAT, writeFamilyMember } from '../core/checkpoint/synthetic.ts';
+import { BBH_GROUP, BBH_TASKS } from '../core/eval/tasks/bbh.ts';
 import { parseReport } from '../core/report/schema.ts';
 import { createOutputFolder } from '../node/fs-folder.ts';
 import { rvs } from './testing.ts';
@@ -62,6 +63,33 @@ describe('rvs sweep and rvs eval', () => {
     const alone = parseReport(await readFile(single, 'utf8'));
     expect(alone.runs.map((x) => x.alpha)).toEqual([null, null]);
     expect(alone.runs.map((x) => x.samples)).toEqual(report.runs.slice(0, 2).map((x) => x.samples));
+  });
+
+  it('bbh with a BIG-Bench Hard folder: every subtask with its cot-prompts, and the size-weighted group', async () => {
+    const root = join(tmp, 'bbh');
+    await mkdir(join(root, 'tasks'), { recursive: true });
+    await mkdir(join(root, 'cot-prompts'), { recursive: true });
+    const exemplar = (k: number) => `Q: Is ${k} even?\nA: Let's think step by step.\n${k} divided by 2 leaves ${k % 2}. So the answer is ${k % 2 === 0 ? 'Yes' : 'No'}.`;
+    for (const t of BBH_TASKS) {
+      const name = t.id.slice(BBH_GROUP.length + 1);
+      const examples = Array.from({ length: 1 + (name.length % 2) }, (_, i) => ({ input: `Is ${name.length + i} even?`, target: (name.length + i) % 2 === 0 ? 'Yes' : 'No' }));
+      await writeFile(join(root, 'tasks', `${name}.json`), JSON.stringify({ examples }));
+      await writeFile(join(root, 'cot-prompts', `${name}.txt`), `Decide parity.\n\n${[1, 2, 3].map(exemplar).join('\n\n')}`);
+    }
+    const out = join(tmp, 'bbh.json');
+    const r = await rvs('eval', '--model', dir('target'), '--task', 'bbh', '--data', root, '--max-new-tokens', '4', '--batch', '4', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const report = parseReport(await readFile(out, 'utf8'));
+    expect(report.runs).toHaveLength(BBH_TASKS.length + 1);
+    const group = report.runs.at(-1)!;
+    expect(group.task).toBe(BBH_GROUP);
+    const subtasks = report.runs.slice(0, -1);
+    const n = subtasks.reduce((a, x) => a + x.samples.length, 0);
+    for (const [key, m] of Object.entries(group.metrics)) {
+      expect(m.n).toBe(n);
+      const weighted = subtasks.reduce((a, x) => a + x.metrics[key]!.value * x.samples.length, 0) / n;
+      expect(m.value).toBeCloseTo(weighted, 12);
+    }
   });
 
   it('a task that needs few-shot data without it fails with exit 2 and a hint', async () => {

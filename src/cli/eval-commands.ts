@@ -4,15 +4,16 @@
  * chunk of documents, so that `--resume` picks an interrupted sweep up where it stopped.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { closeCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import { summarizeCheckpoint } from '../core/checkpoint/fingerprint.ts';
 import { decodeText } from '../core/eval/datasets.ts';
 import { EvalError } from '../core/eval/errors.ts';
 import { loadDocs } from '../core/eval/load.ts';
 import { runSweep, type RunSettings, type SweepTask } from '../core/eval/sweep.ts';
-import { getTask } from '../core/eval/tasks/index.ts';
+import { BBH_GROUP } from '../core/eval/tasks/bbh.ts';
+import { getTask, TASKS } from '../core/eval/tasks/index.ts';
 import type { FewshotMaterial, Task } from '../core/eval/tasks/types.ts';
 import { mergeRecipe, type Rule } from '../core/merge/recipe.ts';
 import { parseReport, type Report } from '../core/report/schema.ts';
@@ -79,7 +80,7 @@ function addEvalOptions(cmd: Command): Command {
     .option('--fewshot <k>', 'few-shot examples per prompt (default: the task\'s)', nonNegativeInt)
     .option('--chat', "render prompts with the checkpoint's chat template")
     .option('--multiturn', 'with --chat: few-shot examples as user/assistant turns')
-    .option('--prefix <text>', 'reasoning instruction as the system message, e.g. "Think step by step"')
+    .option("--prefix <text>", "reasoning instruction (the harness's --system_instruction): the system message with --chat, else prepended to the prompt as is (end it with a blank line)")
     .option('--batch <n>', 'sequences per forward pass', positiveInt, 1)
     .option('--max-new-tokens <n>', "tokens generated per document at most (default: the task's)", positiveInt)
     .addOption(new Option('--runtime <name>', 'onnxruntime-node (native CPU) or onnxruntime-web (wasm)').choices(RUNTIMES).default('node'))
@@ -106,12 +107,27 @@ async function sweepTasks(opts: EvalOptions): Promise<SweepTask[]> {
     ...(opts.maxNewTokens === undefined ? {} : { maxNewTokens: opts.maxNewTokens }),
     batchSize: opts.batch,
   };
+  // A group (bbh, bbh_cot_fewshot) with a folder in the BIG-Bench Hard layout: every subtask, its
+  // documents from tasks/<name>.json and its exemplars from cot-prompts/<name>.txt.
+  const expanded: { id: string; data: string; fewshot?: string }[] = [];
+  for (const [i, id] of opts.task.entries()) {
+    const group = id === 'bbh' ? BBH_GROUP : id;
+    const members = TASKS.filter((t) => t.group === group);
+    if (members.length === 0) {
+      expanded.push({ id, data: opts.data[i]!, ...(fewshot.has(id) ? { fewshot: fewshot.get(id)! } : {}) });
+      continue;
+    }
+    const root = opts.data[i]!;
+    if (!(await stat(root).catch(() => null))?.isDirectory()) throw new UsageError(`--task ${id} needs --data to be a BIG-Bench Hard folder (tasks/*.json, cot-prompts/*.txt), not ${root}`);
+    for (const t of members) {
+      const name = t.id.slice(group.length + 1);
+      expanded.push({ id: t.id, data: join(root, 'tasks', `${name}.json`), fewshot: join(root, 'cot-prompts', `${name}.txt`) });
+    }
+  }
   return Promise.all(
-    opts.task.map(async (id, i) => {
+    expanded.map(async ({ id, data, fewshot: source }) => {
       const task = getTask(id) as Task<unknown>;
-      const data = opts.data[i]!;
       const docs = await loadDocs(task, await readBytes(data), basename(data));
-      const source = fewshot.get(id);
       let material: FewshotMaterial<unknown> | undefined;
       if (source !== undefined) {
         material = task.fewshot === 'cot-prompt' ? { text: decodeText(await readBytes(source), source) } : { docs: await loadDocs(task, await readBytes(source), basename(source)) };

@@ -10,7 +10,7 @@ import { parseReport, REPORT_SCHEMA } from '../report/schema.ts';
 import { EvalError } from './errors.ts';
 import { evaluatedDocIds } from './requests.ts';
 import { evaluateTask, type EvalModel, type EvalProgress, type EvaluateOptions } from './evaluate.ts';
-import { STDERR_METHOD } from './metrics.ts';
+import { aggregateGroup, STDERR_METHOD, type MetricValue } from './metrics.ts';
 import { aggregateSamples, type ScoredSample } from './score.ts';
 import type { FewshotMaterial, Task } from './tasks/types.ts';
 
@@ -98,6 +98,7 @@ export async function runSweep(o: SweepOptions): Promise<Report> {
     if (finished.every(Boolean)) {
       for (const r of previous) runs.push(completed(r!));
       index += o.tasks.length;
+      runs.push(...groupRuns(alpha, o.tasks, runs));
       continue;
     }
     if (o.signal?.aborted) throw new EvalError('CANCELLED', 'sweep cancelled');
@@ -134,6 +135,27 @@ export async function runSweep(o: SweepOptions): Promise<Report> {
     } finally {
       await release();
     }
+    runs.push(...groupRuns(alpha, o.tasks, runs));
+    await o.onReport?.(report());
   }
   return report();
+}
+
+/**
+ * One run per task group of this α (BBH's 27 subtasks → `bbh_cot_fewshot`): the size-weighted
+ * mean of the subtasks' metrics with the pooled standard error, as the harness aggregates groups.
+ */
+function groupRuns(alpha: number | null, tasks: readonly SweepTask[], runs: readonly ReportRun[]): ReportRun[] {
+  const groups = new Map<string, string[]>();
+  for (const t of tasks) if (t.task.group !== undefined) groups.set(t.task.group, [...(groups.get(t.task.group) ?? []), t.task.id]);
+  return [...groups].map(([group, ids]) => {
+    const parts = ids.map((id) => runs.find((r) => r.alpha === alpha && r.task === id)!);
+    const keys = new Set(parts.flatMap((p) => Object.keys(p.metrics)));
+    const metrics: Record<string, MetricValue> = {};
+    for (const key of keys) {
+      const values = parts.flatMap((p) => (p.metrics[key] ? [{ ...p.metrics[key], n: p.metrics[key].n ?? p.samples.length }] : []));
+      metrics[key] = aggregateGroup(values);
+    }
+    return { alpha, task: group, config: { group: true, subtasks: ids, aggregation: 'size-weighted mean, pooled sample stderr (weight_by_size)' }, metrics, samples: [] };
+  });
 }
