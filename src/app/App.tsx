@@ -1,65 +1,60 @@
-import { useEffect, useState } from "react";
+import { CheckpointsPanel } from './components/CheckpointsPanel.tsx';
+import { CompatPanel } from './components/CompatPanel.tsx';
+import { MergePanel } from './components/MergePanel.tsx';
+import { VectorPanel } from './components/VectorPanel.tsx';
+import { useActions, useStudio } from './StoreProvider.tsx';
+import { isBusy } from './store/state.ts';
 
-type GpuStatus =
-  | { kind: "checking" }
-  | { kind: "available"; adapter: string }
-  | { kind: "unavailable"; reason: string };
-
-function describeAdapter(info: GPUAdapterInfo | undefined): string {
-  if (!info) return "unknown";
-  const parts = [info.description, info.vendor, info.architecture, info.device].filter((p) => p);
-  return parts.length > 0 ? [...new Set(parts)].join(", ") : "unknown";
-}
-
-async function probeWebGpu(): Promise<GpuStatus> {
-  if (!("gpu" in navigator) || !navigator.gpu) {
-    return { kind: "unavailable", reason: "this browser has no navigator.gpu" };
-  }
-  try {
-    const adapter = await navigator.gpu.requestAdapter();
-    if (!adapter) return { kind: "unavailable", reason: "no adapter" };
-    return { kind: "available", adapter: describeAdapter(adapter.info) };
-  } catch (error) {
-    return { kind: "unavailable", reason: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-function WebGpuStatus() {
-  const [status, setStatus] = useState<GpuStatus>({ kind: "checking" });
-
-  useEffect(() => {
-    let live = true;
-    void probeWebGpu().then((s) => {
-      if (live) setStatus(s);
-    });
-    return () => {
-      live = false;
-    };
-  }, []);
-
+/** Where the merge runs: WebGPU in the GPU worker, or the CPU fallback, said plainly. */
+function BackendStatus() {
+  const backend = useStudio((s) => s.backend);
   let text: string;
-  switch (status.kind) {
-    case "checking":
-      text = "WebGPU: checking…";
-      break;
-    case "available":
-      text = `WebGPU: available (adapter: ${status.adapter})`;
-      break;
-    case "unavailable":
-      text = "WebGPU: not available — the CPU path will be used";
-      break;
+  let state: string;
+  let title: string | undefined;
+  if (backend.status === 'checking') {
+    text = 'WebGPU: checking…';
+    state = 'checking';
+  } else if (backend.status === 'error') {
+    text = `Merge backend failed to start: ${backend.error}`;
+    state = 'unavailable';
+  } else if (backend.info.kind === 'webgpu') {
+    text = `WebGPU: available (adapter: ${backend.info.adapter})`;
+    state = 'available';
+    title = backend.info.software ? 'A software adapter: correct, but slower than a GPU.' : undefined;
+  } else {
+    text = `WebGPU: not available — merges run on the CPU (${backend.info.kernel})`;
+    state = 'unavailable';
+    title = backend.info.reason;
   }
-
   return (
-    <p
-      className={`status status-${status.kind}`}
-      role="status"
-      data-testid="webgpu-status"
-      data-state={status.kind}
-      title={status.kind === "unavailable" ? status.reason : undefined}
-    >
+    <p className={`status status-${state}`} role="status" data-testid="webgpu-status" data-state={state} title={title}>
       {text}
     </p>
+  );
+}
+
+function DemoButton() {
+  const loading = useStudio((s) => s.demoLoading);
+  const busy = useStudio(isBusy);
+  const { loadDemo } = useActions();
+  return (
+    <button type="button" className="primary" onClick={() => void loadDemo()} disabled={loading || busy}>
+      {loading ? 'Building the demo…' : 'Try the demo'}
+    </button>
+  );
+}
+
+function Notice() {
+  const notice = useStudio((s) => s.notice);
+  const { dismissNotice } = useActions();
+  if (!notice) return null;
+  return (
+    <div className="notice" role="alert">
+      <span>{notice}</span>
+      <button type="button" className="link" onClick={dismissNotice}>
+        Dismiss
+      </button>
+    </div>
   );
 }
 
@@ -67,14 +62,24 @@ export function App() {
   return (
     <>
       <header className="masthead">
-        <h1>Reasoning Vector Studio</h1>
+        <div>
+          <h1>Reasoning Vector Studio</h1>
+          <p className="lead">
+            Extract a reasoning vector (θ<sub>GRPO</sub> − θ<sub>SFT</sub>) and merge it into a compatible model, in this browser. Nothing is
+            uploaded: files stay on your machine.
+          </p>
+        </div>
+        <div className="masthead-side">
+          <DemoButton />
+          <BackendStatus />
+        </div>
       </header>
       <main className="content">
-        <p className="lead">
-          Extract a reasoning vector (θ<sub>GRPO</sub> − θ<sub>SFT</sub>) from a pair of checkpoints and merge it
-          into a compatible model, right here in the browser. Nothing is uploaded: files stay on your machine.
-        </p>
-        <WebGpuStatus />
+        <Notice />
+        <CheckpointsPanel />
+        <CompatPanel />
+        <VectorPanel />
+        <MergePanel />
       </main>
     </>
   );

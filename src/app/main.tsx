@@ -1,13 +1,31 @@
-import { StrictMode } from "react";
-import { createRoot } from "react-dom/client";
-import { App } from "./App.tsx";
-import "./styles.css";
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { indexedDbFolders } from '../browser/handle-store.ts';
+import { startGpuWorker } from '../browser/worker-client.ts';
+import { App } from './App.tsx';
+import { StoreProvider } from './StoreProvider.tsx';
+import { createStudioStore } from './store/store.ts';
+import './styles.css';
 
-const container = document.getElementById("root");
-if (!container) throw new Error("index.html is missing #root");
+const container = document.getElementById('root');
+if (!container) throw new Error('index.html is missing #root');
+
+const { engine, worker } = startGpuWorker();
+// Browser tests slow saves down so that "Cancel" lands mid-save (see e2e/save.spec.ts).
+const writeDelayMs = Number(new URLSearchParams(location.search).get('rvs-test-write-delay'));
+if (writeDelayMs > 0) void engine.configureTesting({ writeDelayMs });
+const store = createStudioStore({ engine, folders: indexedDbFolders });
+// A worker that fails to load (or crashes) would leave every call pending: say so instead.
+worker.addEventListener('error', (event) => {
+  const detail = event.message || 'it could not be loaded';
+  store.setState({ backend: { status: 'error', error: detail }, notice: `The GPU worker stopped: ${detail}. Reload the page.` });
+});
+void store.getState().init();
 
 createRoot(container).render(
   <StrictMode>
-    <App />
+    <StoreProvider store={store}>
+      <App />
+    </StoreProvider>
   </StrictMode>,
 );

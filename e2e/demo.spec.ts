@@ -1,0 +1,87 @@
+import { expect, test } from '@playwright/test';
+import { openCheckpoint } from '../src/core/checkpoint/checkpoint.ts';
+import { MemoryFolder } from '../src/core/io/bytes.ts';
+import { createCpuBackend } from '../src/core/merge/cpu-kernel.ts';
+import { mergeRecipe } from '../src/core/merge/recipe.ts';
+import { mergeToFolder } from '../src/core/merge/run.ts';
+import { tensorBytes } from '../src/core/testing/reference.ts';
+import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/demo.ts';
+import { asCheckpoint, collectErrors, expectNoErrors, keepScreenshot, mockFolderPicker, panel, readOpfsFolder, slot } from './helpers.ts';
+
+test('the demo: load, compatibility, vector charts, merge and save', async ({ page }, testInfo) => {
+  const errors = collectErrors(page);
+  await mockFolderPicker(page);
+  await page.goto('/');
+  await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
+
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  for (const name of ['SFT checkpoint', 'GRPO checkpoint', 'Target checkpoint'] as const) {
+    const s = slot(page, name);
+    await expect(s).toContainText('Qwen2ForCausalLM');
+    await expect(s).toContainText('BF16');
+    await expect(s).toContainText('tokenizer.json');
+  }
+  await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
+  await keepScreenshot(testInfo, panel(page, 'Checkpoints'), 'checkpoints-panel');
+  await keepScreenshot(testInfo, panel(page, 'Compatibility'), 'compatibility-panel');
+
+  // Vector: one pass, then the heatmap, the bars and the largest tensors.
+  const vector = panel(page, 'Vector');
+  await vector.getByRole('button', { name: 'Extract vector' }).click();
+  const heatmap = vector.getByRole('table', { name: '‖v‖ / ‖θ_SFT‖ by layer and module' });
+  await expect(heatmap).toBeVisible();
+  await expect(heatmap.getByRole('row')).toHaveCount(1 + 2); // header + two layers
+  await expect(vector.getByRole('figure', { name: '‖v‖ / ‖θ_SFT‖ per layer' }).locator('.recharts-bar-rectangle')).toHaveCount(2);
+  await expect(vector.getByRole('table', { name: 'Largest tensors of v' }).getByRole('row')).toHaveCount(1 + 12);
+  await expect(vector.getByText(/on WebGPU/)).toBeVisible();
+  await keepScreenshot(testInfo, vector, 'vector-panel');
+
+  // Merge: α = 0.5 with attention excluded, saved into a (mocked) picked folder.
+  const merge = panel(page, 'Merge');
+  await merge.getByLabel('Alpha value').fill('0.5');
+  await expect(merge.getByRole('slider', { name: 'Alpha' })).toHaveValue('0.5');
+  await merge.getByLabel('Attention rule').selectOption('exclude');
+  await merge.getByRole('button', { name: 'Save merged model…' }).click();
+  await expect(merge.getByText(/^Saved \d+ files/)).toBeVisible();
+  await keepScreenshot(testInfo, merge, 'merge-panel');
+
+  const saved = await readOpfsFolder(page, 'picked-1');
+  expect(saved.folders).toEqual([]); // no staging folder left
+  expect([...saved.files.keys()].sort()).toEqual(['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+  const got = await asCheckpoint('saved', saved.files);
+
+  // The same merge on the CPU in Node: the GPU must give the same bytes.
+  const family = await buildDemoFamily();
+  const roles = new Map(await Promise.all(DEMO_MEMBERS.map(async (m) => [m, await openCheckpoint(family[m])] as const)));
+  const want = new MemoryFolder('want');
+  await mergeToFolder({ recipe: mergeRecipe(0.5, { rules: [{ pattern: '*.self_attn.*', exclude: true }] }), roles, backend: createCpuBackend(), out: want });
+  const wantCkpt = await openCheckpoint(want);
+  expect([...got.tensors.keys()]).toEqual([...wantCkpt.tensors.keys()]);
+  for (const name of wantCkpt.tensors.keys()) expect(await tensorBytes(got, name), name).toEqual(await tensorBytes(wantCkpt, name));
+  const q = 'model.layers.1.self_attn.q_proj.weight';
+  expect(await tensorBytes(got, q)).toEqual(await tensorBytes(roles.get('target')!, q));
+  expect(saved.files.get('tokenizer.json')).toEqual(family.target.files.get('tokenizer.json'));
+
+  await keepScreenshot(testInfo, page.locator('body'), 'studio');
+  await expectNoErrors(errors);
+});
+
+test('without WebGPU the studio says so and merges on the CPU', async ({ page }) => {
+  const errors = collectErrors(page);
+  // The GPU worker's device module, replaced by one that finds no WebGPU.
+  await page.route('**/src/browser/gpu-device.ts*', (route) =>
+    route.fulfill({
+      contentType: 'text/javascript',
+      body: "export function describeAdapter() { return 'none'; }\nexport async function getDevice() { return { device: null, reason: 'WebGPU switched off by the test' }; }\n",
+    }),
+  );
+  await page.goto('/');
+  const status = page.getByTestId('webgpu-status');
+  await expect(status).toHaveText('WebGPU: not available — merges run on the CPU (WebAssembly SIMD)');
+  await expect(status).toHaveAttribute('title', 'WebGPU switched off by the test');
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  const vector = panel(page, 'Vector');
+  await vector.getByRole('button', { name: 'Extract vector' }).click();
+  await expect(vector.getByText(/on CPU \(WebAssembly SIMD\)$/)).toBeVisible();
+  await expectNoErrors(errors);
+});

@@ -1,0 +1,57 @@
+/** Numbers as the studio shows them. */
+
+/** 1536 → "1.5 KB", 988_000_000 → "988 MB" (decimal units, as Hugging Face shows sizes). */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let x = n;
+  while (Math.abs(x) >= 1000 && i < units.length - 1) {
+    x /= 1000;
+    i++;
+  }
+  return i === 0 ? `${x} B` : `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)} ${units[i]}`;
+}
+
+/** 494_032_768 → "494.0M", 31_776 → "31.8K", 97 → "97". */
+export function formatCount(n: number): string {
+  if (!Number.isFinite(n)) return '—';
+  const abs = Math.abs(n);
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (abs >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (abs >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
+  return String(n);
+}
+
+/** A small positive quantity (norms, ratios) with three significant digits. */
+export function formatValue(x: number): string {
+  if (Number.isNaN(x)) return '—';
+  if (x === 0) return '0';
+  if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
+  const abs = Math.abs(x);
+  return abs >= 0.01 && abs < 1000 ? x.toPrecision(3) : x.toExponential(2);
+}
+
+export function formatPercent(fraction: number): string {
+  return Number.isFinite(fraction) ? `${(fraction * 100).toFixed(fraction > 0 && fraction < 0.001 ? 3 : 1)}%` : '—';
+}
+
+/** Seconds as "0.4 s", "12 s", "3 min 05 s". */
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '—';
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${String(Math.round(s - m * 60)).padStart(2, '0')} s`;
+}
+
+/** α with a sign and two decimals: "+1.00", "−0.50". */
+export function formatAlpha(alpha: number): string {
+  return `${alpha < 0 ? '−' : '+'}${Math.abs(alpha).toFixed(2)}`;
+}
+
+/** Remaining seconds from progress so far, or null before there is enough to tell. */
+export function eta(done: number, total: number, elapsedSeconds: number): number | null {
+  if (done <= 0 || total <= 0 || elapsedSeconds < 0.5 || done >= total) return null;
+  return (elapsedSeconds * (total - done)) / done;
+}

@@ -1,0 +1,75 @@
+/** Long jobs in the store: state, one-line errors, and the runner every slice uses. */
+import type { MergeProgress } from '../../core/merge/execute.ts';
+import type { JobOptions } from '../../browser/engine.ts';
+
+export type JobStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+
+export interface JobState<R> {
+  readonly status: JobStatus;
+  readonly progress: MergeProgress | null;
+  /** ms (performance.now()) when it started, for elapsed time and ETA. */
+  readonly startedAt: number | null;
+  readonly result: R | null;
+  readonly error: string | null;
+}
+
+export const idleJob = <R>(): JobState<R> => ({ status: 'idle', progress: null, startedAt: null, result: null, error: null });
+
+/** An error as one readable line (the first line, at most ~240 characters). */
+export function errorLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e) ?? String(e);
+  const first = text.split('\n', 1)[0]!.trim() || (e instanceof Error ? e.name : 'error');
+  return first.length > 240 ? `${first.slice(0, 239)}…` : first;
+}
+
+export function isCancelled(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'CANCELLED';
+}
+
+/** Jobs the store can run; one at a time (they share the GPU). Add evaluation's here. */
+export type JobKey = 'analysis' | 'vectorSave' | 'mergeSave';
+
+/** The part of the store a job runner needs. */
+export interface JobHost<S> {
+  get(): S;
+  set(partial: Partial<S>): void;
+}
+
+/**
+ * Runs `work` as job `key`: refuses while any job runs, tracks progress, maps a cancellation to
+ * `cancelled` and any other failure to a one-line `error`. The AbortController lives outside the
+ * (serialisable) state.
+ */
+export function createJobRunner<S extends Record<JobKey, JobState<unknown>>>(host: JobHost<S>, now: () => number) {
+  const controllers = new Map<JobKey, AbortController>();
+  const running = () => controllers.size > 0;
+
+  async function run<K extends JobKey>(key: K, work: (job: JobOptions) => Promise<NonNullable<S[K]['result']>>): Promise<void> {
+    if (running()) return;
+    const controller = new AbortController();
+    controllers.set(key, controller);
+    const update = (job: Partial<JobState<unknown>>) => host.set({ [key]: { ...host.get()[key], ...job } } as unknown as Partial<S>);
+    update({ status: 'running', progress: null, startedAt: now(), result: null, error: null });
+    try {
+      const result = await work({
+        signal: controller.signal,
+        onProgress: (progress) => {
+          if (controllers.get(key) === controller) update({ progress });
+        },
+      });
+      update({ status: 'done', result });
+    } catch (e) {
+      update(isCancelled(e) ? { status: 'cancelled' } : { status: 'error', error: errorLine(e) });
+    } finally {
+      controllers.delete(key);
+    }
+  }
+
+  return {
+    run,
+    running,
+    cancel(key: JobKey) {
+      controllers.get(key)?.abort();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The merge panel's settings and the recipes they stand for (pure; the store and tests use them).
+ *
+ * Rules are applied in this order, the last match winning (recipe.ts): groups (embeddings,
+ * attention, MLP, norms — norms last, so a norm inside attention follows the norms setting), then
+ * the user's patterns top to bottom.
+ */
+import type { FloatDtype } from '../../core/dtype.ts';
+import { applyRecipe, extractRecipe, mergeRecipe, TENSOR_GROUPS, type Recipe, type Rule } from '../../core/merge/recipe.ts';
+
+export type GroupId = keyof typeof TENSOR_GROUPS;
+export const GROUP_IDS = ['embeddings', 'attention', 'mlp', 'norms'] as const satisfies readonly GroupId[];
+export const GROUP_LABELS: Record<GroupId, string> = { embeddings: 'Embeddings', attention: 'Attention', mlp: 'MLP', norms: 'Norms' };
+
+/** `inherit`: the main α; `alpha`: its own α; `exclude`: keep the target's weights. */
+export type RuleMode = 'inherit' | 'alpha' | 'exclude';
+
+export interface GroupSetting {
+  readonly mode: RuleMode;
+  readonly alpha: number;
+}
+
+export interface PatternSetting {
+  readonly id: number;
+  /** Glob on tensor names (`*` any run of characters, `?` one). Empty patterns are ignored. */
+  readonly pattern: string;
+  readonly mode: Exclude<RuleMode, 'inherit'>;
+  readonly alpha: number;
+}
+
+export type OutputDtype = 'auto' | FloatDtype;
+export const OUTPUT_DTYPES: readonly OutputDtype[] = ['auto', 'BF16', 'F16', 'F32'];
+
+export interface MergeSettings {
+  readonly alpha: number;
+  readonly groups: Readonly<Record<GroupId, GroupSetting>>;
+  readonly patterns: readonly PatternSetting[];
+  readonly dtype: OutputDtype;
+  /** Largest safetensors shard, in MB (10⁶ bytes). */
+  readonly shardSizeMB: number;
+}
+
+export const ALPHA_MIN = -2;
+export const ALPHA_MAX = 2;
+export const ALPHA_STEP = 0.01;
+
+export const DEFAULT_SETTINGS: MergeSettings = {
+  alpha: 1,
+  groups: {
+    embeddings: { mode: 'inherit', alpha: 1 },
+    attention: { mode: 'inherit', alpha: 1 },
+    mlp: { mode: 'inherit', alpha: 1 },
+    norms: { mode: 'inherit', alpha: 1 },
+  },
+  patterns: [],
+  dtype: 'auto',
+  shardSizeMB: 2000,
+};
+
+function rule(pattern: string, mode: Exclude<RuleMode, 'inherit'>, alpha: number): Rule {
+  return mode === 'exclude' ? { pattern, exclude: true } : { pattern, alpha };
+}
+
+export function rulesOf(settings: MergeSettings): Rule[] {
+  const rules: Rule[] = [];
+  for (const group of GROUP_IDS) {
+    const g = settings.groups[group];
+    if (g.mode === 'inherit') continue;
+    for (const pattern of TENSOR_GROUPS[group]) rules.push(rule(pattern, g.mode, g.alpha));
+  }
+  for (const p of settings.patterns) {
+    const pattern = p.pattern.trim();
+    if (pattern) rules.push(rule(pattern, p.mode, p.alpha));
+  }
+  return rules;
+}
+
+/** θ_target + α·(θ_GRPO − θ_SFT), or θ_target + α·v with a saved vector. */
+export function mergeRecipeOf(settings: MergeSettings, useVector: boolean): Recipe {
+  const options = { rules: rulesOf(settings), dtype: settings.dtype };
+  return useVector ? applyRecipe(settings.alpha, options) : mergeRecipe(settings.alpha, options);
+}
+
+/**
+ * The vector panel's pass: the whole vector, no rules. Extracted from SFT and GRPO; a saved vector
+ * is read against the target (an `apply` pass computes its statistics, without θ_SFT ratios).
+ */
+export function analysisRecipeOf(useVector: boolean): Recipe {
+  return useVector ? applyRecipe(1, { dtype: 'F32' }) : extractRecipe();
+}
+
+/** "Save vector…": v = θ_GRPO − θ_SFT in float32, as `rvs extract` writes it. */
+export function vectorRecipe(): Recipe {
+  return extractRecipe();
+}
+
+export function shardBytes(settings: MergeSettings): number {
+  return Math.max(1, Math.round(settings.shardSizeMB * 1e6));
+}
+
+/** A number typed into a field: finite, or null (the field then keeps its text and shows a hint). */
+export function parseNumber(text: string): number | null {
+  if (text.trim() === '') return null;
+  const x = Number(text);
+  return Number.isFinite(x) ? x : null;
+}

@@ -1,0 +1,117 @@
+/** The studio's state: serialisable data only (results of the engine, settings, job states). */
+import type { BackendInfo, CompatResult, SaveResult, SlotId, SlotSource, VectorAnalysis } from '../../browser/engine.ts';
+import type { DirectoryHandleLike } from '../../browser/fs-access.ts';
+import type { CheckpointSummary } from '../../browser/summary.ts';
+import type { JobKey, JobState } from './jobs.ts';
+import type { GroupId, GroupSetting, MergeSettings, OutputDtype, PatternSetting } from './settings.ts';
+
+export type SlotOrigin = 'folder' | 'files' | 'drop' | 'demo' | 'remembered';
+
+export type SlotState =
+  | { readonly status: 'empty'; readonly remembered: string | null }
+  | { readonly status: 'loading'; readonly label: string }
+  | { readonly status: 'ready'; readonly summary: CheckpointSummary; readonly origin: SlotOrigin }
+  | { readonly status: 'error'; readonly error: string; readonly remembered: string | null };
+
+export interface CompatState {
+  readonly status: 'idle' | 'checking' | 'done' | 'error';
+  readonly result: CompatResult | null;
+  readonly error: string | null;
+}
+
+export type BackendState = { readonly status: 'checking' } | { readonly status: 'ready'; readonly info: BackendInfo } | { readonly status: 'error'; readonly error: string };
+
+export interface StudioData {
+  readonly backend: BackendState;
+  /** A one-line message about the last failed action that has no place of its own. */
+  readonly notice: string | null;
+  /** Merge with a saved vector (slots target + vector) instead of SFT + GRPO. */
+  readonly useVector: boolean;
+  readonly slots: Readonly<Record<SlotId, SlotState>>;
+  readonly demoLoading: boolean;
+  /** `merge`: the recipe of the merge panel; `analysis`: the vector panel's pass. */
+  readonly compat: { readonly merge: CompatState; readonly analysis: CompatState };
+  readonly settings: MergeSettings;
+  readonly analysis: JobState<VectorAnalysis>;
+  readonly vectorSave: JobState<SaveResult>;
+  readonly mergeSave: JobState<SaveResult>;
+}
+
+export interface StudioActions {
+  /** Backend info and remembered folders; call once at start. */
+  init(): Promise<void>;
+  setUseVector(useVector: boolean): void;
+  /** `remember`: keep the folder handle (IndexedDB) to re-open it next time. */
+  openSlot(slot: SlotId, source: SlotSource, origin: SlotOrigin, label: string): Promise<void>;
+  /** Re-opens a remembered folder (asks for permission: call from a click). */
+  reopenSlot(slot: SlotId): Promise<void>;
+  clearSlot(slot: SlotId): Promise<void>;
+  loadDemo(): Promise<void>;
+  refreshCompat(): Promise<void>;
+
+  setAlpha(alpha: number): void;
+  setGroup(group: GroupId, setting: Partial<GroupSetting>): void;
+  addPattern(): void;
+  updatePattern(id: number, patch: Partial<Omit<PatternSetting, 'id'>>): void;
+  removePattern(id: number): void;
+  setDtype(dtype: OutputDtype): void;
+  setShardSizeMB(mb: number): void;
+
+  extractVector(): Promise<void>;
+  saveVector(dest: DirectoryHandleLike): Promise<void>;
+  saveMerged(dest: DirectoryHandleLike): Promise<void>;
+  cancel(job: JobKey): void;
+  dismissNotice(): void;
+}
+
+export type StudioState = StudioData & StudioActions;
+
+/** Slots a mode shows, in display order. */
+export function visibleSlots(useVector: boolean): SlotId[] {
+  return useVector ? ['vector', 'target'] : ['sft', 'grpo', 'target'];
+}
+
+export function isBusy(s: StudioData): boolean {
+  return s.analysis.status === 'running' || s.vectorSave.status === 'running' || s.mergeSave.status === 'running';
+}
+
+/** Why the merge cannot be saved now, or null. */
+export function mergeBlocker(s: StudioData): string | null {
+  const { status, result, error } = s.compat.merge;
+  if (error) return error;
+  if (!result || status === 'idle') return 'Load the checkpoints first.';
+  if (result.missing.length > 0) return `Load ${result.missing.map(slotName).join(' and ')} first.`;
+  if (result.report && !result.report.ok) {
+    const n = result.report.issues.filter((i) => i.severity === 'error').length;
+    return `Blocked: ${n} compatibility problem${n === 1 ? '' : 's'} (see Compatibility).`;
+  }
+  return null;
+}
+
+/** Why the vector pass cannot run now, or null. */
+export function analysisBlocker(s: StudioData): string | null {
+  const { result, error } = s.compat.analysis;
+  if (error) return error;
+  if (!result) return 'Load the checkpoints first.';
+  if (result.missing.length > 0) return `Load ${result.missing.map(slotName).join(' and ')} first.`;
+  if (result.report && !result.report.ok) return 'Blocked: the checkpoints are incompatible (see Compatibility).';
+  return null;
+}
+
+export const SLOT_NAMES: Record<SlotId, string> = {
+  sft: 'SFT checkpoint',
+  grpo: 'GRPO checkpoint',
+  target: 'Target checkpoint',
+  vector: 'Reasoning vector',
+};
+
+export function slotName(slot: SlotId): string {
+  return SLOT_NAMES[slot];
+}
+
+const SHORT_NAMES: Record<string, string> = { sft: 'SFT', grpo: 'GRPO', target: 'target', vector: 'vector' };
+
+/** "SFT", "GRPO", "target", "vector" (a recipe role, as in compatibility reports). */
+export function roleName(role: string): string {
+  return SHORT_NAMES[role] ?? role;
+}

@@ -1,0 +1,232 @@
+/**
+ * The studio's store (zustand, vanilla: React binds it in ../StoreProvider.tsx; tests drive it
+ * directly). Slices of state live in state.ts; actions talk to the engine (the GPU worker) and
+ * keep only serialisable results. Non-serialisable things — folder handles to re-open, abort
+ * controllers — stay in this closure.
+ *
+ * Extending (evaluation): add the slice's data to `StudioData` and its actions to `StudioActions`
+ * (state.ts), its job key to `JobKey` (jobs.ts), and the actions here, running engine methods
+ * through `jobs.run('evaluate', (job) => deps.engine.evaluate(…, job))`, which gives progress,
+ * cancellation (`cancel('evaluate')`) and one-line errors for free.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { SlotId, SlotSource, StudioEngine } from '../../browser/engine.ts';
+import type { DirectoryHandleLike, FolderMemory } from '../../browser/fs-access.ts';
+import { createJobRunner, errorLine, idleJob } from './jobs.ts';
+import { analysisRecipeOf, DEFAULT_SETTINGS, mergeRecipeOf, shardBytes, vectorRecipe, type MergeSettings } from './settings.ts';
+import { analysisBlocker, isBusy, mergeBlocker, type CompatState, type SlotState, type StudioData, type StudioState } from './state.ts';
+
+export interface StudioDeps {
+  readonly engine: StudioEngine;
+  /** Remembered folders (IndexedDB in the browser); none in tests unless given. */
+  readonly folders?: FolderMemory;
+  readonly now?: () => number;
+  /** Delay before a settings change re-checks compatibility (default 120 ms). */
+  readonly compatDelayMs?: number;
+}
+
+export type StudioStore = StoreApi<StudioState>;
+
+const emptySlot: SlotState = { status: 'empty', remembered: null };
+const idleCompat: CompatState = { status: 'idle', result: null, error: null };
+
+export function initialData(): StudioData {
+  return {
+    backend: { status: 'checking' },
+    notice: null,
+    useVector: false,
+    slots: { sft: emptySlot, grpo: emptySlot, target: emptySlot, vector: emptySlot },
+    demoLoading: false,
+    compat: { merge: idleCompat, analysis: idleCompat },
+    settings: DEFAULT_SETTINGS,
+    analysis: idleJob(),
+    vectorSave: idleJob(),
+    mergeSave: idleJob(),
+  };
+}
+
+export function createStudioStore(deps: StudioDeps): StudioStore {
+  const { engine } = deps;
+  const now = deps.now ?? (() => performance.now());
+  const remembered = new Map<SlotId, DirectoryHandleLike>();
+  const slotSeq = new Map<SlotId, number>();
+  let compatSeq = 0;
+  let compatTimer: ReturnType<typeof setTimeout> | null = null;
+  let patternId = 0;
+
+  return createStore<StudioState>()((set, get) => {
+    const jobs = createJobRunner<StudioState>({ get, set: (p) => set(p) }, now);
+    const setSlot = (slot: SlotId, state: SlotState) => set({ slots: { ...get().slots, [slot]: state } });
+    const rememberedName = (slot: SlotId) => remembered.get(slot)?.name ?? null;
+    /** Results that describe the old inputs go. */
+    const inputsChanged = (): Promise<void> => {
+      set({ analysis: idleJob(), vectorSave: idleJob(), mergeSave: idleJob() });
+      return get().refreshCompat();
+    };
+    const refuseWhileBusy = (): boolean => {
+      if (!isBusy(get())) return false;
+      set({ notice: 'Wait for the running job to finish, or cancel it, before changing checkpoints.' });
+      return true;
+    };
+    const updateSettings = (patch: Partial<MergeSettings>) => {
+      set({ settings: { ...get().settings, ...patch } });
+      if (compatTimer !== null) clearTimeout(compatTimer);
+      compatTimer = setTimeout(() => {
+        compatTimer = null;
+        void get().refreshCompat();
+      }, deps.compatDelayMs ?? 120);
+    };
+
+    return {
+      ...initialData(),
+
+      async init() {
+        const [backend, recalled] = await Promise.allSettled([engine.backend(), deps.folders?.recall() ?? Promise.resolve(new Map<string, DirectoryHandleLike>())]);
+        set({ backend: backend.status === 'fulfilled' ? { status: 'ready', info: backend.value } : { status: 'error', error: errorLine(backend.reason) } });
+        if (recalled.status === 'fulfilled') {
+          const slots = { ...get().slots };
+          for (const [slot, handle] of recalled.value) {
+            if (!(slot in slots)) continue;
+            remembered.set(slot as SlotId, handle);
+            const current = slots[slot as SlotId];
+            if (current.status === 'empty') slots[slot as SlotId] = { status: 'empty', remembered: handle.name };
+          }
+          set({ slots });
+        }
+        await get().refreshCompat();
+      },
+
+      setUseVector(useVector) {
+        if (useVector === get().useVector || refuseWhileBusy()) return;
+        set({ useVector });
+        void inputsChanged();
+      },
+
+      async openSlot(slot, source: SlotSource, origin, label) {
+        if (refuseWhileBusy()) return;
+        const seq = (slotSeq.get(slot) ?? 0) + 1;
+        slotSeq.set(slot, seq);
+        setSlot(slot, { status: 'loading', label });
+        try {
+          const summary = await engine.open(slot, source);
+          if (slotSeq.get(slot) !== seq) return;
+          setSlot(slot, { status: 'ready', summary, origin });
+          if (source.kind === 'directory' && deps.folders) {
+            remembered.set(slot, source.handle);
+            deps.folders.remember(slot, source.handle).catch(() => {});
+          }
+        } catch (e) {
+          if (slotSeq.get(slot) !== seq) return;
+          await engine.close(slot).catch(() => {});
+          setSlot(slot, { status: 'error', error: errorLine(e), remembered: rememberedName(slot) });
+        }
+        await inputsChanged();
+      },
+
+      async reopenSlot(slot) {
+        const handle = remembered.get(slot);
+        if (!handle || !deps.folders) return;
+        try {
+          await deps.folders.reopen(handle);
+        } catch (e) {
+          setSlot(slot, { status: 'error', error: errorLine(e), remembered: handle.name });
+          return;
+        }
+        await get().openSlot(slot, { kind: 'directory', handle }, 'remembered', handle.name);
+      },
+
+      async clearSlot(slot) {
+        if (refuseWhileBusy()) return;
+        slotSeq.set(slot, (slotSeq.get(slot) ?? 0) + 1);
+        remembered.delete(slot);
+        deps.folders?.forget(slot).catch(() => {});
+        setSlot(slot, emptySlot);
+        await engine.close(slot).catch(() => {});
+        await inputsChanged();
+      },
+
+      async loadDemo() {
+        if (refuseWhileBusy() || get().demoLoading) return;
+        set({ demoLoading: true, notice: null });
+        const members = ['sft', 'grpo', 'target'] as const;
+        for (const m of members) slotSeq.set(m, (slotSeq.get(m) ?? 0) + 1);
+        const before = get().slots;
+        set({ slots: { ...before, sft: { status: 'loading', label: 'demo' }, grpo: { status: 'loading', label: 'demo' }, target: { status: 'loading', label: 'demo' } } });
+        try {
+          const demo = await engine.loadDemo();
+          set({
+            useVector: false,
+            slots: { ...get().slots, ...Object.fromEntries(members.map((m) => [m, { status: 'ready', summary: demo[m], origin: 'demo' } satisfies SlotState])) },
+          });
+        } catch (e) {
+          set({ slots: before, notice: `The demo could not be built: ${errorLine(e)}` });
+        } finally {
+          set({ demoLoading: false });
+        }
+        await inputsChanged();
+      },
+
+      async refreshCompat() {
+        const seq = ++compatSeq;
+        const { settings, useVector, compat } = get();
+        set({ compat: { merge: { ...compat.merge, status: 'checking' }, analysis: { ...compat.analysis, status: 'checking' } } });
+        const check = async (recipe: () => ReturnType<typeof mergeRecipeOf>): Promise<CompatState> => {
+          try {
+            return { status: 'done', result: await engine.compatibility(recipe()), error: null };
+          } catch (e) {
+            return { status: 'error', result: null, error: errorLine(e) };
+          }
+        };
+        const [merge, analysis] = await Promise.all([check(() => mergeRecipeOf(settings, useVector)), check(() => analysisRecipeOf(useVector))]);
+        if (seq === compatSeq) set({ compat: { merge, analysis } });
+      },
+
+      setAlpha(alpha) {
+        if (Number.isFinite(alpha)) updateSettings({ alpha });
+      },
+      setGroup(group, setting) {
+        const groups = get().settings.groups;
+        updateSettings({ groups: { ...groups, [group]: { ...groups[group], ...setting } } });
+      },
+      addPattern() {
+        updateSettings({ patterns: [...get().settings.patterns, { id: ++patternId, pattern: '', mode: 'exclude', alpha: get().settings.alpha }] });
+      },
+      updatePattern(id, patch) {
+        updateSettings({ patterns: get().settings.patterns.map((p) => (p.id === id ? { ...p, ...patch } : p)) });
+      },
+      removePattern(id) {
+        updateSettings({ patterns: get().settings.patterns.filter((p) => p.id !== id) });
+      },
+      setDtype(dtype) {
+        updateSettings({ dtype });
+      },
+      setShardSizeMB(mb) {
+        if (Number.isFinite(mb) && mb > 0) updateSettings({ shardSizeMB: mb });
+      },
+
+      async extractVector() {
+        const blocker = analysisBlocker(get());
+        if (blocker) return set({ notice: blocker });
+        const recipe = analysisRecipeOf(get().useVector);
+        await jobs.run('analysis', (job) => engine.analyse(recipe, job));
+      },
+      async saveVector(dest) {
+        const blocker = get().useVector ? 'A saved vector is already on disk.' : analysisBlocker(get());
+        if (blocker) return set({ notice: blocker });
+        await jobs.run('vectorSave', (job) => engine.save(vectorRecipe(), dest, {}, job));
+      },
+      async saveMerged(dest) {
+        const blocker = mergeBlocker(get());
+        if (blocker) return set({ notice: blocker });
+        const { settings, useVector } = get();
+        await jobs.run('mergeSave', (job) => engine.save(mergeRecipeOf(settings, useVector), dest, { shardSize: shardBytes(settings) }, job));
+      },
+      cancel(job) {
+        jobs.cancel(job);
+      },
+      dismissNotice() {
+        set({ notice: null });
+      },
+    };
+  });
+}
