@@ -92,6 +92,33 @@ describe('rvs sweep and rvs eval', () => {
     }
   });
 
+  it('humaneval (.jsonl.gz): pass@1 from the sandbox; an endless loop costs one time limit and fails only its item', async () => {
+    const problem = (id: number, test: string) => ({
+      task_id: `T/${id}`,
+      // The completion lands inside a string literal that the test closes, whatever the model writes.
+      prompt: `def f${id}():\n    return 1\n_ = """`,
+      canonical_solution: '',
+      test: `"""\n${test}`,
+      entry_point: `f${id}`,
+    });
+    const rows = [
+      problem(0, 'def check(candidate):\n    assert candidate() == 1\n'),
+      problem(1, 'def check(candidate):\n    while True:\n        pass\n'),
+      problem(2, 'def check(candidate):\n    assert candidate() == 2\n'),
+    ];
+    const gz = await new Response(new Blob([jsonl(rows)]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+    await writeFile(join(tmp, 'HumanEval.jsonl.gz'), new Uint8Array(gz));
+    const out = join(tmp, 'he.json');
+    const started = Date.now();
+    const r = await rvs('eval', '--model', dir('target'), '--task', 'humaneval', '--data', join(tmp, 'HumanEval.jsonl.gz'), '--max-new-tokens', '6', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const [run] = parseReport(await readFile(out, 'utf8')).runs;
+    expect(run!.samples.map((x) => x.scores['pass@1,create_test'])).toEqual([1, 0, 0]);
+    expect(run!.samples.map((x) => x.result?.split(':')[0])).toEqual(['passed', 'timeout', 'failed']);
+    expect(run!.metrics['pass@1,create_test']!.value).toBeCloseTo(1 / 3, 12);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+  }, 120_000);
+
   it('a task that needs few-shot data without it fails with exit 2 and a hint', async () => {
     const r = await rvs('eval', '--model', dir('target'), '--task', 'gsm8k', '--data', dir('gsm-test.jsonl'), '--out', join(tmp, 'x.json'));
     expect(r.code).toBe(2);

@@ -20,6 +20,7 @@ import { parseReport, type Report } from '../core/report/schema.ts';
 import { openCheckpoint } from '../core/checkpoint/checkpoint.ts';
 import { openFolder } from '../node/fs-folder.ts';
 import { RUNTIMES, type Runtime } from '../node/model.ts';
+import { createNodeSandbox } from '../node/sandbox-node.ts';
 import { nodeModelFor } from '../node/sweep.ts';
 import { UsageError } from './errors.ts';
 import { writeFileAtomic } from './score.ts';
@@ -186,8 +187,11 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
     recipe: roles ? (mergeRecipe(0, { rules }) as unknown as Record<string, unknown>) : null,
   };
   let saving = Promise.resolve();
+  // Model-written code (HumanEval) runs in Pyodide workers: no network, no host files.
+  const sandbox = tasks.some((t) => t.task.kind === 'code') ? await createNodeSandbox() : undefined;
   try {
     const report = await runSweep({
+      ...(sandbox ? { sandbox } : {}),
       alphas,
       tasks,
       header,
@@ -220,6 +224,8 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
     await saving.catch(() => undefined);
     if (e instanceof EvalError && e.code === 'CANCELLED') process.stderr.write(`rvs: partial report kept in ${opts.out}; continue with --resume\n`);
     throw e;
+  } finally {
+    await sandbox?.dispose();
   }
 }
 

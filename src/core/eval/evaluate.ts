@@ -21,7 +21,8 @@ import type { MetricValue } from './metrics.ts';
 import { pyRstrip } from './pyregex.ts';
 import { buildRequests, type ChoiceRequest, type GenerateRequest, type RequestOptions } from './requests.ts';
 import { aggregateSamples, scoreGeneration, type ScoredSample } from './score.ts';
-import type { FewshotMaterial, MultipleChoiceTask, Task } from './tasks/types.ts';
+import type { CodeSandbox } from './sandbox/types.ts';
+import type { CodeTask, FewshotMaterial, MultipleChoiceTask, Task } from './tasks/types.ts';
 
 export interface EvalModel {
   readonly tokenizer: TextTokenizer;
@@ -51,6 +52,8 @@ export interface EvaluateOptions extends Omit<RequestOptions, 'applyChatTemplate
   readonly onSamples?: (samples: readonly ScoredSample[]) => void | Promise<void>;
   /** Samples of an interrupted run of the same configuration: their documents are not redone. */
   readonly resume?: readonly ScoredSample[];
+  /** Where code tasks (HumanEval) run model-written programs. */
+  readonly sandbox?: CodeSandbox;
 }
 
 export interface TaskResult {
@@ -88,6 +91,10 @@ export async function evaluateTask<D>(model: EvalModel, task: Task<D>, docs: rea
     if (task.kind === 'generate') {
       const outputs = await generate(model, chunk as GenerateRequest[], options.signal, (n) => (newTokens += n));
       scored = chunk.map((r, i) => scoreGeneration(task, docs[r.docId]!, r.docId, outputs[i]!, promptText(r)));
+    } else if (task.kind === 'code') {
+      if (!options.sandbox) throw new EvalError('BAD_OPTION', `${task.id} runs model-written code: it needs a sandbox`);
+      const outputs = await generate(model, chunk as GenerateRequest[], options.signal, (n) => (newTokens += n));
+      scored = await runCode(task, docs, chunk as GenerateRequest[], outputs, options.sandbox, options.signal);
     } else {
       scored = await multipleChoice(model, task, docs, chunk as ChoiceRequest[], options.signal);
     }
@@ -174,4 +181,27 @@ async function multipleChoice<D>(model: EvalModel, task: MultipleChoiceTask<D>, 
       loglikelihoods: lls,
     };
   });
+}
+
+/**
+ * Each completion (already cut at the task's stop strings) run as the task's program, one at a
+ * time: an endless loop costs its own time limit and fails only its own document.
+ */
+async function runCode<D>(task: CodeTask<D>, docs: readonly D[], requests: readonly GenerateRequest[], outputs: readonly string[], sandbox: CodeSandbox, signal: AbortSignal | undefined): Promise<ScoredSample[]> {
+  const samples: ScoredSample[] = [];
+  for (const [i, r] of requests.entries()) {
+    const doc = docs[r.docId]!;
+    const completion = outputs[i]!;
+    const result = await sandbox.run(task.program(doc, completion), { timeoutMs: task.timeoutMs, ...(signal ? { signal } : {}) });
+    samples.push({
+      doc_id: r.docId,
+      prompt: promptText(r),
+      output: completion,
+      target: task.docToTarget(doc),
+      filtered: { create_test: completion },
+      scores: { [task.metricKey]: result.status === 'passed' ? 1 : 0 },
+      result: result.status === 'passed' ? 'passed' : `${result.status}: ${result.detail}`,
+    });
+  }
+  return samples;
 }

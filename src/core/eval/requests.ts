@@ -16,7 +16,7 @@ import { EvalError } from './errors.ts';
 import { FewshotSampler, HARNESS_FEWSHOT_SEED } from './fewshot.ts';
 import { assemblePrompt, checkPromptOptions, contextFor, renderPrompt, type ApplyChatTemplate, type ChatMessage, type Prompt, type PromptOptions } from './prompt.ts';
 import { PyRandom } from './pyrandom.ts';
-import type { FewshotMaterial, GenerateTask, MultipleChoiceTask, Task } from './tasks/types.ts';
+import type { CodeTask, FewshotMaterial, GenerateTask, MultipleChoiceTask, Task } from './tasks/types.ts';
 
 export const DEFAULT_LIMIT_SEED = 1234;
 
@@ -68,7 +68,7 @@ export function evaluatedDocIds(count: number, options: Pick<RequestOptions, 'li
   return new PyRandom(options.limitSeed ?? DEFAULT_LIMIT_SEED).sampleIndices(count, options.limit).sort((a, b) => a - b);
 }
 
-export function buildRequests<D>(task: GenerateTask<D>, docs: readonly D[], options?: RequestOptions, material?: FewshotMaterial<D>): GenerateRequest[];
+export function buildRequests<D>(task: GenerateTask<D> | CodeTask<D>, docs: readonly D[], options?: RequestOptions, material?: FewshotMaterial<D>): GenerateRequest[];
 export function buildRequests<D>(task: MultipleChoiceTask<D>, docs: readonly D[], options?: RequestOptions, material?: FewshotMaterial<D>): ChoiceRequest[];
 export function buildRequests<D>(task: Task<D>, docs: readonly D[], options?: RequestOptions, material?: FewshotMaterial<D>): EvalRequest[];
 export function buildRequests<D>(task: Task<D>, docs: readonly D[], options: RequestOptions = {}, material?: FewshotMaterial<D>): EvalRequest[] {
@@ -88,7 +88,7 @@ export function buildRequests<D>(task: Task<D>, docs: readonly D[], options: Req
     const built = assemblePrompt(task, doc, context, options);
     const rendered = options.applyChatTemplate !== undefined ? renderPrompt(built, options.applyChatTemplate) : built;
     const messages = typeof built !== 'string' && rendered !== built ? { messages: built } : {};
-    if (task.kind === 'generate') {
+    if (task.kind === 'generate' || task.kind === 'code') {
       return { kind: 'generate', docId, prompt: rendered, ...messages, until: task.until, maxNewTokens: options.maxNewTokens ?? task.maxGenToks };
     }
     const delimiter = options.chat ? '' : task.targetDelimiter;

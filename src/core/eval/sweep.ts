@@ -12,6 +12,7 @@ import { evaluatedDocIds } from './requests.ts';
 import { evaluateTask, type EvalModel, type EvalProgress, type EvaluateOptions } from './evaluate.ts';
 import { aggregateGroup, STDERR_METHOD, type MetricValue } from './metrics.ts';
 import { aggregateSamples, type ScoredSample } from './score.ts';
+import type { CodeSandbox } from './sandbox/types.ts';
 import type { FewshotMaterial, Task } from './tasks/types.ts';
 
 /** The settings of one task in a sweep (recorded in each run's config). */
@@ -52,6 +53,8 @@ export interface SweepOptions {
   /** The report so far, after every chunk (runs in progress included, with the samples done). */
   readonly onReport?: (partial: Report) => void | Promise<void>;
   readonly chunkSize?: number;
+  /** Where code tasks run model-written programs. */
+  readonly sandbox?: CodeSandbox;
 }
 
 export function runConfig(t: SweepTask, docIds: readonly number[]): Record<string, unknown> {
@@ -69,7 +72,7 @@ export function runConfig(t: SweepTask, docIds: readonly number[]): Record<strin
     limitMode: settings.limitMode ?? 'seeded',
     limitSeed: settings.limitSeed ?? 1234,
     docIds: [...docIds],
-    maxNewTokens: settings.maxNewTokens ?? (task.kind === 'generate' ? task.maxGenToks : null),
+    maxNewTokens: settings.maxNewTokens ?? (task.kind === 'multiple_choice' ? null : task.maxGenToks),
     batchSize: settings.batchSize ?? 1,
     stderr: STDERR_METHOD,
   };
@@ -122,6 +125,7 @@ export async function runSweep(o: SweepOptions): Promise<Report> {
           resume: partial,
           ...(o.chunkSize === undefined ? {} : { chunkSize: o.chunkSize }),
           ...(o.signal ? { signal: o.signal } : {}),
+          ...(o.sandbox ? { sandbox: o.sandbox } : {}),
           onProgress: (p) => o.onProgress?.({ ...p, run, runs: total }),
           onSamples: async (samples) => {
             partial.push(...samples);

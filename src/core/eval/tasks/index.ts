@@ -3,14 +3,17 @@ import type { BbhDoc, Gsm8kDoc, SciqDoc } from '../datasets.ts';
 import { EvalError } from '../errors.ts';
 import { BBH_TASKS } from './bbh.ts';
 import { gsm8k, gsm8kCot, gsm8kCotZeroshot } from './gsm8k.ts';
+import { humaneval } from './humaneval.ts';
 import { sciq } from './sciq.ts';
-import type { GenerateTask, MultipleChoiceTask } from './types.ts';
+import type { HumanEvalProblem } from '../humaneval.ts';
+import type { CodeTask, GenerateTask, MultipleChoiceTask } from './types.ts';
 
 export type AnyGenerateTask = GenerateTask<Gsm8kDoc> | GenerateTask<BbhDoc>;
 export type AnyMultipleChoiceTask = MultipleChoiceTask<SciqDoc>;
-export type AnyTask = AnyGenerateTask | AnyMultipleChoiceTask;
+export type AnyCodeTask = CodeTask<HumanEvalProblem>;
+export type AnyTask = AnyGenerateTask | AnyMultipleChoiceTask | AnyCodeTask;
 
-export const TASKS: readonly AnyTask[] = [gsm8k, gsm8kCot, gsm8kCotZeroshot, sciq, ...BBH_TASKS];
+export const TASKS: readonly AnyTask[] = [gsm8k, gsm8kCot, gsm8kCotZeroshot, sciq, humaneval, ...BBH_TASKS];
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -39,7 +42,8 @@ export function getTask(id: string): AnyTask {
 export function getGenerateTask(id: string): AnyGenerateTask {
   const task = getTask(id);
   if (task.kind !== 'generate') {
-    throw new EvalError('UNKNOWN_TASK', `task "${id}" is multiple choice: it is scored from log-likelihoods, not generated outputs`);
+    const why = task.kind === 'code' ? 'it is scored by running code in a sandbox' : 'it is scored from log-likelihoods, not generated outputs';
+    throw new EvalError('UNKNOWN_TASK', `task "${id}" is ${task.kind === 'code' ? 'a code task' : 'multiple choice'}: ${why}`);
   }
   return task;
 }

@@ -95,4 +95,20 @@ export interface MultipleChoiceTask<D> extends TaskBase<D> {
   readonly metrics: readonly ChoiceMetric[];
 }
 
-export type Task<D> = GenerateTask<D> | MultipleChoiceTask<D>;
+/**
+ * Generation scored by running code (HumanEval): the completion, cut at `until`, is put into a
+ * program with the task's tests and run in a sandbox; `pass@1` is the share that run to the end.
+ */
+export interface CodeTask<D> extends TaskBase<D> {
+  readonly kind: 'code';
+  readonly until: readonly string[];
+  readonly maxGenToks: number;
+  /** The program a completion is judged by. */
+  program(doc: D, completion: string): string;
+  /** Time limit per program, milliseconds. */
+  readonly timeoutMs: number;
+  /** The harness's metric key, e.g. `pass@1,create_test`. */
+  readonly metricKey: string;
+}
+
+export type Task<D> = GenerateTask<D> | MultipleChoiceTask<D> | CodeTask<D>;

@@ -1,0 +1,16 @@
+/** Failures of the code sandbox itself (a program's own failure is a result, never an error). */
+export type SandboxErrorCode =
+  | 'BAD_OPTIONS' // timeoutMs / concurrency out of range
+  | 'START_FAILED' // the worker or Pyodide did not start
+  | 'START_TIMEOUT' // Pyodide took longer than startTimeoutMs to load
+  | 'DISPOSED'; // run() after dispose(), or a run cut short by dispose()
+
+export class SandboxError extends Error {
+  override readonly name = 'SandboxError';
+  constructor(
+    readonly code: SandboxErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
