@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { openCheckpoint } from '../src/core/checkpoint/checkpoint.ts';
+import { parseReport } from '../src/core/report/schema.ts';
+import { openCheckpoint, parameterCount } from '../src/core/checkpoint/checkpoint.ts';
 import { MemoryFolder } from '../src/core/io/bytes.ts';
 import { createCpuBackend } from '../src/core/merge/cpu-kernel.ts';
 import { mergeRecipe } from '../src/core/merge/recipe.ts';
@@ -8,12 +10,14 @@ import { tensorBytes } from '../src/core/testing/reference.ts';
 import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/demo.ts';
 import { asCheckpoint, collectErrors, expectNoErrors, keepScreenshot, mockFolderPicker, panel, readOpfsFolder, slot } from './helpers.ts';
 
-test('the demo: load, compatibility, vector charts, merge and save', async ({ page }, testInfo) => {
+test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, sweep and report', async ({ page }, testInfo) => {
+  test.setTimeout(240_000);
   const errors = collectErrors(page);
   await mockFolderPicker(page);
   await page.goto('/');
   await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
 
+  const started = Date.now();
   await page.getByRole('button', { name: 'Try the demo' }).click();
   for (const name of ['SFT checkpoint', 'GRPO checkpoint', 'Target checkpoint'] as const) {
     const s = slot(page, name);
@@ -62,6 +66,49 @@ test('the demo: load, compatibility, vector charts, merge and save', async ({ pa
   expect(await tensorBytes(got, q)).toEqual(await tensorBytes(roles.get('target')!, q));
   expect(saved.files.get('tokenizer.json')).toEqual(family.target.files.get('tokenizer.json'));
 
+  // Export ONNX… (float32, for transformers.js) into a second picked folder, atomically.
+  const mergeAgain = panel(page, 'Merge');
+  await mergeAgain.getByRole('button', { name: 'Export ONNX…' }).click();
+  await expect(mergeAgain.getByText(/^Exported ONNX: \d+ files/)).toBeVisible();
+  const onnx = await readOpfsFolder(page, 'picked-2');
+  expect([...onnx.files.keys()].sort()).toEqual(['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json']);
+  expect(onnx.folders).toEqual(['onnx']);
+  const onnxFiles = await readOpfsFolder(page, 'picked-2/onnx');
+  expect([...onnxFiles.files.keys()].sort()).toEqual(['model.onnx', 'model.onnx_data']);
+  // float32 weights: 4 bytes per parameter of the demo model.
+  expect(onnxFiles.files.get('model.onnx_data')!.byteLength).toBe(4 * parameterCount(got));
+
+  // Try it: one generation at the merge panel's α.
+  const tryIt = panel(page, 'Try it');
+  await tryIt.getByRole('button', { name: 'Generate' }).click();
+  await expect(tryIt.getByTestId('first-token')).toBeVisible({ timeout: 60_000 });
+  await keepScreenshot(testInfo, tryIt, 'try-it-panel');
+
+  // Evaluate: the demo's items of every benchmark format, α ∈ {0, 0.5, 1}.
+  const evaluate = panel(page, 'Evaluate');
+  for (const id of ['gsm8k', 'sciq', 'humaneval', 'bbh_cot_fewshot']) await expect(evaluate.getByTestId(`data-${id}`)).toContainText('3 items');
+  await expect(evaluate.getByLabel('α values')).toHaveValue('0, 0.5, 1');
+  await evaluate.getByRole('button', { name: 'Run sweep' }).click();
+  await expect(evaluate.getByText(/^Sweep finished: 15 runs/)).toBeVisible({ timeout: 150_000 });
+  await keepScreenshot(testInfo, evaluate, 'evaluate-panel');
+
+  // Report: the chart has a point per benchmark and α; the report downloads.
+  const report = panel(page, 'Report');
+  const chart = report.getByRole('figure', { name: 'Accuracy vs α' });
+  await expect(chart.locator('.recharts-line-dot')).toHaveCount(4 * 3);
+  const [download] = await Promise.all([page.waitForEvent('download'), report.getByRole('button', { name: 'Export report' }).click()]);
+  const exported = parseReport(await readFile((await download.path())!, 'utf8'));
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`demo flow, "Try the demo" to exported report: ${seconds.toFixed(1)} s (SwiftShader; not a performance number)`);
+  expect(exported.runs.map((r) => [r.alpha, r.task])).toEqual(
+    [0, 0.5, 1].flatMap((a) => [[a, 'gsm8k'], [a, 'sciq'], [a, 'humaneval'], [a, 'bbh_cot_fewshot_boolean_expressions'], [a, 'bbh_cot_fewshot']]),
+  );
+  for (const r of exported.runs.filter((x) => x.task !== 'bbh_cot_fewshot')) expect(r.samples).toHaveLength(3);
+  for (const s of exported.runs.find((r) => r.task === 'humaneval')!.samples) expect(s.result).toMatch(/^(passed|failed|timeout|error)/);
+  expect(exported.environment.backend).toBe('onnxruntime-web (WebGPU)');
+  expect(exported.recipe).toMatchObject({ base: 'target', rules: [{ pattern: '*.self_attn.*', exclude: true }] });
+  await keepScreenshot(testInfo, report, 'report-panel');
+
   await keepScreenshot(testInfo, page.locator('body'), 'studio');
   await expectNoErrors(errors);
 });
@@ -83,5 +130,10 @@ test('without WebGPU the studio says so and merges on the CPU', async ({ page })
   const vector = panel(page, 'Vector');
   await vector.getByRole('button', { name: 'Extract vector' }).click();
   await expect(vector.getByText(/on CPU \(WebAssembly SIMD\)$/)).toBeVisible();
+  // Evaluation falls back to onnxruntime-web's wasm backend, and says so.
+  const tryIt = panel(page, 'Try it');
+  await expect(tryIt.getByTestId('eval-fallback')).toBeVisible();
+  await tryIt.getByRole('button', { name: 'Generate' }).click();
+  await expect(tryIt.getByTestId('first-token')).toContainText('wasm (CPU fallback: each α rebuilds the model)', { timeout: 30_000 });
   await expectNoErrors(errors);
 });

@@ -66,11 +66,11 @@ export async function pickNext(page: Page, name: string): Promise<void> {
   await page.evaluate((n) => void ((window as unknown as { rvsPickNext?: string }).rvsPickNext = n), name);
 }
 
-/** Every entry of an OPFS folder (hidden ones too): files with their bytes, folders by name. */
+/** Every entry of an OPFS folder (`a/b` for a subfolder; hidden ones too): files with their bytes, folders by name. */
 export async function readOpfsFolder(page: Page, name: string): Promise<{ files: Map<string, Uint8Array>; folders: string[] }> {
   const listed = await page.evaluate(async (folderName) => {
-    const root = await navigator.storage.getDirectory();
-    const dir = await root.getDirectoryHandle(folderName);
+    let dir = await navigator.storage.getDirectory();
+    for (const part of folderName.split('/')) dir = await dir.getDirectoryHandle(part);
     const files: [string, string][] = [];
     const folders: string[] = [];
     for await (const entry of (dir as unknown as { values(): AsyncIterable<FileSystemHandle> }).values()) {
@@ -99,7 +99,9 @@ export function slot(page: Page, name: 'SFT checkpoint' | 'GRPO checkpoint' | 'T
   return page.getByRole('group', { name, exact: true });
 }
 
-export function panel(page: Page, name: 'Checkpoints' | 'Compatibility' | 'Vector' | 'Merge'): Locator {
+export type PanelName = 'Checkpoints' | 'Compatibility' | 'Vector' | 'Merge' | 'Try it' | 'Evaluate' | 'Report';
+
+export function panel(page: Page, name: PanelName): Locator {
   return page.getByRole('region', { name, exact: true });
 }
 

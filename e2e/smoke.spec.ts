@@ -20,6 +20,12 @@ test("studio page loads and finds a WebGPU adapter", async ({ page }, testInfo) 
 
   const hasAdapter = await page.evaluate(async () => (await navigator.gpu?.requestAdapter()) != null);
   expect(hasAdapter).toBe(true);
+  // The GPU worker's device is onnxruntime's: it asked for the adapter's buffer limits.
+  for (const limit of ['max-buffer', 'max-binding']) {
+    const device = Number(await status.getAttribute(`data-${limit}`));
+    expect(device).toBeGreaterThan(128 * 2 ** 20);
+    expect(device).toBe(Number(await status.getAttribute(`data-adapter-${limit}`)));
+  }
 
   // Every control the flows rely on is found by role and accessible name.
   await expect(page.getByRole('button', { name: 'Try the demo' })).toBeEnabled();
@@ -32,6 +38,16 @@ test("studio page loads and finds a WebGPU adapter", async ({ page }, testInfo) 
   await expect(page.getByRole('slider', { name: 'Alpha' })).toHaveValue('1');
   await expect(page.getByRole('spinbutton', { name: 'Alpha value' })).toHaveValue('1');
   await expect(page.getByRole('button', { name: 'Save merged model…' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Export ONNX…' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Generate' })).toBeDisabled();
+  await expect(page.getByRole('textbox', { name: 'Prompt' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Run sweep' })).toBeDisabled();
+  await expect(page.getByRole('textbox', { name: 'α values' })).toHaveValue('0, 0.5, 1');
+  await expect(page.getByRole('button', { name: 'Export report' })).toBeDisabled();
+  await expect(page.getByLabel('Open report')).toBeAttached();
+  for (const name of ['GSM8K (5-shot)', 'SciQ (multiple choice)', 'HumanEval (pass@1, Python sandbox)', 'BIG-Bench Hard, chain of thought (3-shot)']) {
+    await expect(page.getByRole('checkbox', { name })).not.toBeChecked();
+  }
 
   const screenshot = await page.screenshot({ path: testInfo.outputPath("studio.png"), fullPage: true });
   await testInfo.attach("studio", { body: screenshot, contentType: "image/png" });

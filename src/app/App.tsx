@@ -1,8 +1,12 @@
 import { CheckpointsPanel } from './components/CheckpointsPanel.tsx';
 import { CompatPanel } from './components/CompatPanel.tsx';
+import { EvaluatePanel } from './components/EvaluatePanel.tsx';
 import { MergePanel } from './components/MergePanel.tsx';
+import { ReportPanel } from './components/ReportPanel.tsx';
+import { TryItPanel } from './components/TryItPanel.tsx';
 import { VectorPanel } from './components/VectorPanel.tsx';
 import { useActions, useStudio } from './StoreProvider.tsx';
+import { formatBytes } from './format.ts';
 import { isBusy } from './store/state.ts';
 
 /** Where the merge runs: WebGPU in the GPU worker, or the CPU fallback, said plainly. */
@@ -11,6 +15,7 @@ function BackendStatus() {
   let text: string;
   let state: string;
   let title: string | undefined;
+  let limitAttributes: Record<string, number | undefined> = {};
   if (backend.status === 'checking') {
     text = 'WebGPU: checking…';
     state = 'checking';
@@ -20,14 +25,19 @@ function BackendStatus() {
   } else if (backend.info.kind === 'webgpu') {
     text = `WebGPU: available (adapter: ${backend.info.adapter})`;
     state = 'available';
-    title = backend.info.software ? 'A software adapter: correct, but slower than a GPU.' : undefined;
+    const { limits, adapterLimits } = backend.info;
+    const limitText = limits
+      ? `onnxruntime's device: buffers up to ${formatBytes(limits.maxBufferSize)}, bindings up to ${formatBytes(limits.maxStorageBufferBindingSize)}${adapterLimits ? ` (the adapter offers ${formatBytes(adapterLimits.maxBufferSize)} and ${formatBytes(adapterLimits.maxStorageBufferBindingSize)})` : ''}.`
+      : undefined;
+    title = [backend.info.software ? 'A software adapter: correct, but slower than a GPU.' : null, limitText].filter(Boolean).join(' ') || undefined;
+    limitAttributes = limits ? { 'data-max-buffer': limits.maxBufferSize, 'data-max-binding': limits.maxStorageBufferBindingSize, 'data-adapter-max-buffer': adapterLimits?.maxBufferSize, 'data-adapter-max-binding': adapterLimits?.maxStorageBufferBindingSize } : {};
   } else {
     text = `WebGPU: not available — merges run on the CPU (${backend.info.kernel})`;
     state = 'unavailable';
     title = backend.info.reason;
   }
   return (
-    <p className={`status status-${state}`} role="status" data-testid="webgpu-status" data-state={state} title={title}>
+    <p className={`status status-${state}`} role="status" data-testid="webgpu-status" data-state={state} title={title} {...limitAttributes}>
       {text}
     </p>
   );
@@ -80,6 +90,9 @@ export function App() {
         <CompatPanel />
         <VectorPanel />
         <MergePanel />
+        <TryItPanel />
+        <EvaluatePanel />
+        <ReportPanel />
       </main>
     </>
   );

@@ -1,20 +1,24 @@
 /**
  * The studio's engine: everything heavy, run inside the one GPU worker (gpu-worker.ts exposes it
- * through comlink; wire.ts carries cancellation, progress and errors). It holds the opened
- * checkpoints by slot and the kernel backend on the worker's GPUDevice, and runs the core:
- * openCheckpoint → planMerge (compatibility) → executePlan (statistics) / mergeToFolder (save).
+ * through comlink; wire.ts carries cancellation, progress, events and errors). It holds the opened
+ * checkpoints by slot, the kernel backend on onnxruntime's GPUDevice, the evaluation data and the
+ * evaluated model, and runs the core:
+ *   openCheckpoint → planMerge (compatibility) → executePlan (statistics) / mergeToFolder (save)
+ *   → exportOnnx; ModelHost (one session, α applied in place) → runSweep / generate.
  *
- * Results are plain serialisable data; GPU objects and checkpoints never leave the worker.
+ * Results are plain serialisable data; GPU objects and checkpoints never leave the worker. Every
+ * read of a checkpoint file and every session created is counted (`diagnostics`).
  *
- * Extending (evaluation): add a method to `StudioEngine` (a long one takes a trailing `JobOptions`
- * and is listed in wire.ts's JOB_METHODS), implement it on `Engine` using `this.compute()` for the
- * device (`compute.device` is the GPUDevice shared with onnxruntime-web once `getDevice` takes it
- * from `ort.env.webgpu.device`) and `this.checkpoint(slot)` for the weights.
+ * Extending: add a method to `StudioEngine` (a long one takes a trailing `JobOptions` and is
+ * listed in wire.ts's JOB_METHODS), implement it on `Engine` with `this.compute()` for the device
+ * and `this.checkpoint(slot)` for the weights.
  */
 import { closeCheckpoint, openCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import type { CompatReport } from '../core/checkpoint/compat.ts';
+import type { CodeSandbox } from '../core/eval/sandbox/types.ts';
+import type { Report } from '../core/report/schema.ts';
 import { createWebGpuBackend, type WgslSources } from '../core/gpu/merge-webgpu.ts';
-import type { ByteSink, FolderSink, FolderSource } from '../core/io/bytes.ts';
+import type { FolderSource } from '../core/io/bytes.ts';
 import { createCpuBackend } from '../core/merge/cpu-kernel.ts';
 import { executePlan, type MergeProgress, type TensorStats } from '../core/merge/execute.ts';
 import type { KernelBackend } from '../core/merge/kernel.ts';
@@ -23,7 +27,15 @@ import type { Recipe } from '../core/merge/recipe.ts';
 import { mergeToFolder } from '../core/merge/run.ts';
 import { createSimdBackend, simdSupported } from '../core/merge/simd-kernel.ts';
 import { summarizeVector, type VectorSummary } from '../core/merge/vector-stats.ts';
+import { Counters, type EngineCounters } from './counting.ts';
 import { buildDemoFamily, DEMO_MEMBERS, type DemoMember } from './demo.ts';
+import { DEMO_DATA } from './demo-data.ts';
+import { DataRegistry, type DataFile, type DataRole, type DataSummary } from './eval-data.ts';
+import { reportHeader, runGenerate, runStudioSweep, sweepTasks, type GenerateOutcome, type GenerateRequest, type GenerateSnapshot, type SweepEvent, type SweepRequest, type SweepSnapshot } from './evaluation.ts';
+import { ModelHost } from './model-host.ts';
+import { countingSink, exportMergedOnnx } from './onnx-export.ts';
+import type { OrtModule } from './ort-types.ts';
+import { memoryScratch, type Scratch } from './scratch.ts';
 import { directoryFolderSink } from './folder-sink.ts';
 import { directoryFolderSource, fileListFolderSource } from './folder-source.ts';
 import type { DirectoryHandleLike, FileLike } from './fs-access.ts';
@@ -37,15 +49,32 @@ export type SlotSource =
   | { readonly kind: 'directory'; readonly handle: DirectoryHandleLike }
   | { readonly kind: 'files'; readonly files: readonly FileLike[]; readonly name?: string; readonly paths?: readonly string[] };
 
-export type GpuResult = { readonly device: GPUDevice; readonly adapter: string; readonly software: boolean } | { readonly device: null; readonly reason: string };
+export interface DeviceLimits {
+  readonly maxBufferSize: number;
+  readonly maxStorageBufferBindingSize: number;
+  readonly maxComputeWorkgroupsPerDimension: number;
+}
+
+export type GpuResult =
+  | {
+      readonly device: GPUDevice;
+      readonly adapter: string;
+      readonly software: boolean;
+      /** The device's limits, and the adapter's (what onnxruntime could have asked for). */
+      readonly limits?: DeviceLimits;
+      readonly adapterLimits?: DeviceLimits;
+    }
+  | { readonly device: null; readonly reason: string };
 
 export type BackendInfo =
-  | { readonly kind: 'webgpu'; readonly adapter: string; readonly software: boolean }
+  | { readonly kind: 'webgpu'; readonly adapter: string; readonly software: boolean; readonly limits?: DeviceLimits; readonly adapterLimits?: DeviceLimits }
   | { readonly kind: 'cpu'; readonly kernel: 'WebAssembly SIMD' | 'TypeScript'; readonly reason: string };
 
-export interface JobOptions {
+/** A long job's options: cancellation, progress snapshots (throttled across the worker boundary) and events (all delivered). */
+export interface JobOptions<P = MergeProgress, E = never> {
   readonly signal?: AbortSignal;
-  readonly onProgress?: (progress: MergeProgress) => void;
+  readonly onProgress?: (progress: P) => void;
+  readonly onEvent?: (event: E) => void;
 }
 
 export interface CompatResult {
@@ -76,6 +105,11 @@ export interface SaveResult {
   readonly backend: string;
 }
 
+/** Counters, and the evaluated model when one is loaded. */
+export interface EngineDiagnostics extends EngineCounters {
+  readonly model: { readonly mode: 'webgpu' | 'wasm'; readonly residentBytes: number } | null;
+}
+
 export interface TestingOptions {
   /** Waits this long before every write of a save (e2e: makes "Cancel" land mid-save). */
   readonly writeDelayMs?: number;
@@ -92,12 +126,32 @@ export interface StudioEngine {
   /** Runs the recipe into `dest` (an empty folder), atomically. */
   save(recipe: Recipe, dest: DirectoryHandleLike, options: SaveOptions, job: JobOptions): Promise<SaveResult>;
   configureTesting(options: TestingOptions): Promise<void>;
+  /** Reads a benchmark's test data or few-shot source. */
+  setData(benchmark: string, role: DataRole, files: readonly DataFile[]): Promise<DataSummary>;
+  clearData(benchmark: string): Promise<void>;
+  /** The demo's built-in items of each benchmark format. */
+  loadDemoData(): Promise<DataSummary[]>;
+  /** α × benchmarks on the loaded checkpoints, one session, α applied in place: an rvs-report/1. */
+  sweep(request: SweepRequest, job: JobOptions<SweepSnapshot, SweepEvent>): Promise<Report>;
+  /** The "try it" box: one prompt at one α, streamed. */
+  generate(request: GenerateRequest, job: JobOptions<GenerateSnapshot>): Promise<GenerateOutcome>;
+  /** The merged model as an ONNX folder for transformers.js, written atomically into `dest`. */
+  exportOnnx(recipe: Recipe, dest: DirectoryHandleLike, job: JobOptions): Promise<SaveResult>;
+  diagnostics(): Promise<EngineDiagnostics>;
 }
 
 export interface EngineOptions {
   /** Called once, on first use; the single place the GPUDevice comes from. */
   readonly getDevice: () => Promise<GpuResult>;
   readonly shaders: WgslSources;
+  /** onnxruntime-web, for evaluation (the worker: its WebGPU build; Node tests: its Node build). */
+  readonly loadOrt?: () => Promise<OrtModule>;
+  /** Where HumanEval's model-written programs run (created once, on first need). */
+  readonly sandbox?: () => Promise<CodeSandbox>;
+  /** Scratch space for "Export ONNX…" (default: memory). */
+  readonly scratch?: () => Promise<Scratch>;
+  /** Recorded in reports. */
+  readonly app?: { readonly name: string; readonly version: string };
 }
 
 interface Compute {
@@ -126,6 +180,10 @@ export class Engine implements StudioEngine {
   private readonly generation = new Map<SlotId, number>();
   private computing: Promise<Compute> | null = null;
   private testing: TestingOptions = {};
+  private readonly counters = new Counters();
+  private readonly data = new DataRegistry();
+  private host: { readonly key: string; readonly ready: Promise<ModelHost> } | null = null;
+  private sandbox: Promise<CodeSandbox> | null = null;
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -141,8 +199,10 @@ export class Engine implements StudioEngine {
       const { device } = gpu;
       void device.lost.then(() => {
         this.computing = null;
+        void this.dropModel();
       });
-      return { backend: createWebGpuBackend(device, this.options.shaders), device, info: { kind: 'webgpu', adapter: gpu.adapter, software: gpu.software } };
+      const limits = { ...(gpu.limits ? { limits: gpu.limits } : {}), ...(gpu.adapterLimits ? { adapterLimits: gpu.adapterLimits } : {}) };
+      return { backend: createWebGpuBackend(device, this.options.shaders), device, info: { kind: 'webgpu', adapter: gpu.adapter, software: gpu.software, ...limits } };
     }
     const simd = simdSupported();
     return {
@@ -169,7 +229,8 @@ export class Engine implements StudioEngine {
   private async install(slot: SlotId, folder: FolderSource): Promise<CheckpointSummary> {
     const generation = (this.generation.get(slot) ?? 0) + 1;
     this.generation.set(slot, generation);
-    const checkpoint = await openCheckpoint(folder);
+    await this.dropModel();
+    const checkpoint = await openCheckpoint(this.counters.countReads(folder));
     if (this.generation.get(slot) !== generation) {
       // A later open or close of this slot won; this one is stale.
       await closeCheckpoint(checkpoint);
@@ -183,6 +244,7 @@ export class Engine implements StudioEngine {
 
   async close(slot: SlotId): Promise<void> {
     this.generation.set(slot, (this.generation.get(slot) ?? 0) + 1);
+    await this.dropModel();
     const previous = this.slots.get(slot);
     this.slots.delete(slot);
     if (previous) await closeCheckpoint(previous);
@@ -221,32 +283,122 @@ export class Engine implements StudioEngine {
     const roles = this.roles();
     planMerge(recipe, roles); // fail on incompatible inputs before touching the folder
     const { backend, info } = await this.compute();
-    const sink = await directoryFolderSink(dest);
-    const files: string[] = [];
-    let bytes = 0;
     const delay = this.testing.writeDelayMs ?? 0;
-    const counting: FolderSink = {
-      name: sink.name,
-      async create(file): Promise<ByteSink> {
-        const inner = await sink.create(file);
-        files.push(file);
-        return {
-          async write(chunk) {
-            if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-            bytes += chunk.byteLength;
-            await inner.write(chunk);
-          },
-          close: () => inner.close(),
-        };
-      },
-      commit: () => sink.commit(),
-      abort: () => sink.abort(),
-    };
-    const result = await mergeToFolder({ recipe, roles, backend, out: counting, ...(options.shardSize ? { shardSize: options.shardSize } : {}), ...job });
-    return { folder: dest.name, files, bytes, tensors: result.plan.tensors.length, seconds: result.seconds, backend: backendLabel(info) };
+    const out = countingSink(await directoryFolderSink(dest), delay > 0 ? () => new Promise((resolve) => setTimeout(resolve, delay)) : undefined);
+    const result = await mergeToFolder({ recipe, roles, backend, out: out.sink, ...(options.shardSize ? { shardSize: options.shardSize } : {}), ...job });
+    return { folder: dest.name, files: out.files, bytes: out.bytes(), tensors: result.plan.tensors.length, seconds: result.seconds, backend: backendLabel(info) };
   }
 
   async configureTesting(options: TestingOptions): Promise<void> {
     this.testing = { ...options };
+  }
+
+  async setData(benchmark: string, role: DataRole, files: readonly DataFile[]): Promise<DataSummary> {
+    return this.data.set(benchmark, role, files);
+  }
+
+  async clearData(benchmark: string): Promise<void> {
+    this.data.clear(benchmark);
+  }
+
+  async loadDemoData(): Promise<DataSummary[]> {
+    const file = (f: { name: string; text: string }): DataFile => ({ name: f.name, blob: new Blob([f.text]) });
+    const out: DataSummary[] = [];
+    for (const d of DEMO_DATA) {
+      this.data.clear(d.benchmark);
+      let summary = await this.data.set(d.benchmark, 'test', d.test.map(file));
+      if (d.fewshot) summary = await this.data.set(d.benchmark, 'fewshot', d.fewshot.map(file));
+      out.push(summary);
+    }
+    return out;
+  }
+
+  async sweep(request: SweepRequest, job: JobOptions<SweepSnapshot, SweepEvent>): Promise<Report> {
+    sweepTasks(this.data, request); // missing data fails before the model loads
+    const host = await this.model(request.useVector, job.signal, (p) =>
+      job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, run: 0, runs: 0, task: null, alpha: null, done: 0, total: 0, newTokens: 0, evalSeconds: 0, fraction: 0 }),
+    );
+    const { info } = await this.compute();
+    const header = reportHeader({
+      roles: this.roles(), useVector: request.useVector, rules: request.rules, mode: host.mode,
+      adapter: info.kind === 'webgpu' ? { name: info.adapter, software: info.software } : null,
+      app: this.options.app ?? { name: 'Reasoning Vector Studio', version: '0' },
+    });
+    return runStudioSweep(
+      {
+        host, data: this.data, header,
+        sandbox: () => (this.sandbox ??= this.createSandbox()),
+        ...(job.signal ? { signal: job.signal } : {}),
+        ...(job.onProgress ? { onProgress: job.onProgress } : {}),
+        ...(job.onEvent ? { onEvent: job.onEvent } : {}),
+      },
+      request,
+    );
+  }
+
+  async generate(request: GenerateRequest, job: JobOptions<GenerateSnapshot>): Promise<GenerateOutcome> {
+    const host = await this.model(request.useVector, job.signal, (p) =>
+      job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, text: '', tokens: 0 }),
+    );
+    return runGenerate(host, request, job, () => this.counters.snapshot());
+  }
+
+  async exportOnnx(recipe: Recipe, dest: DirectoryHandleLike, job: JobOptions): Promise<SaveResult> {
+    const roles = this.roles();
+    planMerge(recipe, roles); // fail on incompatible inputs before touching the folder
+    const { backend, info } = await this.compute();
+    const started = performance.now();
+    const scratch = await (this.options.scratch ?? memoryScratch)();
+    const result = await exportMergedOnnx({ recipe, roles, backend, dest, scratch, ...job });
+    return { folder: dest.name, ...result, seconds: (performance.now() - started) / 1000, backend: backendLabel(info) };
+  }
+
+  async diagnostics(): Promise<EngineDiagnostics> {
+    const host = this.host ? await this.host.ready.catch(() => null) : null;
+    return { ...this.counters.snapshot(), model: host ? { mode: host.mode, residentBytes: host.residentBytes } : null };
+  }
+
+  /** The evaluated model for the loaded checkpoints, created on first use and kept until they change. */
+  private model(useVector: boolean, signal: AbortSignal | undefined, onProgress: (p: { bytesDone: number; bytesTotal: number }) => void): Promise<ModelHost> {
+    const roles = this.roles();
+    const needed: SlotId[] = useVector ? ['target', 'vector'] : ['sft', 'grpo', 'target'];
+    const key = JSON.stringify([useVector, needed.map((s) => this.generation.get(s) ?? 0)]);
+    if (this.host?.key === key) {
+      const existing = this.host;
+      // A failed (or cancelled) load is retried.
+      return existing.ready.catch(() => {
+        if (this.host === existing) this.host = null;
+        return this.model(useVector, signal, onProgress);
+      });
+    }
+    const previous = this.host;
+    const ready = (async () => {
+      if (previous) await (await previous.ready.catch(() => null))?.dispose();
+      const loadOrt = this.options.loadOrt;
+      if (!loadOrt) throw new Error('evaluation is not available here (no onnxruntime-web)');
+      const [ort, compute] = await Promise.all([loadOrt(), this.compute()]);
+      const involved = new Map([...roles].filter(([role]) => needed.includes(role as SlotId)));
+      return ModelHost.create({
+        ort, device: compute.device, shaders: this.options.shaders, backend: compute.backend, roles: involved, useVector,
+        counters: this.counters, ...(signal ? { signal } : {}), onProgress,
+      });
+    })();
+    this.host = { key, ready };
+    return ready;
+  }
+
+  /** Forgets the evaluated model (its checkpoints changed, or the device was lost). */
+  private async dropModel(): Promise<void> {
+    const host = this.host;
+    this.host = null;
+    if (host) await (await host.ready.catch(() => null))?.dispose();
+  }
+
+  private async createSandbox(): Promise<CodeSandbox> {
+    if (!this.options.sandbox) throw new Error('HumanEval needs the Python sandbox, which is not available here');
+    return this.options.sandbox().catch((e: unknown) => {
+      this.sandbox = null;
+      throw e;
+    });
   }
 }

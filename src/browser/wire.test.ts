@@ -80,4 +80,26 @@ describe('the engine through comlink', () => {
     await engine.loadDemo();
     await expect(engine.analyse(extractRecipe(), { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
+
+  it('delivers every event in order, and the latest progress of a burst', async () => {
+    const bursty = realEngine();
+    bursty.sweep = async (_request, job) => {
+      for (let i = 0; i < 50; i++) {
+        job.onProgress?.({ phase: 'evaluating', loadBytesDone: 0, loadBytesTotal: 0, run: 0, runs: 1, task: 't', alpha: 0, done: i + 1, total: 50, newTokens: 0, evalSeconds: 0, fraction: (i + 1) / 50 });
+        job.onEvent?.({ type: 'alpha', alpha: i, changed: true, ms: 0 });
+      }
+      return { schema: 'rvs-report/1', createdAt: '2025-01-01T00:00:00Z', app: { name: 'a', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs: [], timings: {} };
+    };
+    const channel = new MessageChannel();
+    channels.push(channel);
+    exposeEngine(bursty, channel.port1 as unknown as Endpoint, { progressIntervalMs: 60_000 });
+    const engine = connectEngine(channel.port2 as unknown as Endpoint);
+    const events: number[] = [];
+    const progress: number[] = [];
+    const request = { benchmarks: [], alphas: [], rules: [], useVector: false, settings: { limit: null, numFewshot: null, chat: false, systemInstruction: '', maxNewTokens: null, batchSize: 1 } };
+    await engine.sweep(request, { onEvent: (e) => e.type === 'alpha' && events.push(e.alpha), onProgress: (p) => progress.push(p.done) });
+    expect(events).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // Throttled to one a minute: the first, then the last one, flushed before the result.
+    expect(progress).toEqual([1, 50]);
+  });
 });

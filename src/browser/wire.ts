@@ -11,12 +11,14 @@
  * takes a trailing `JobOptions` goes in JOB_METHODS too.
  */
 import * as Comlink from 'comlink';
-import type { MergeProgress } from '../core/merge/execute.ts';
 import type { JobOptions, StudioEngine } from './engine.ts';
 
-export const ENGINE_METHODS = ['backend', 'open', 'close', 'loadDemo', 'compatibility', 'analyse', 'save', 'configureTesting'] as const satisfies readonly (keyof StudioEngine)[];
+export const ENGINE_METHODS = [
+  'backend', 'open', 'close', 'loadDemo', 'compatibility', 'analyse', 'save', 'configureTesting',
+  'setData', 'clearData', 'loadDemoData', 'sweep', 'generate', 'exportOnnx', 'diagnostics',
+] as const satisfies readonly (keyof StudioEngine)[];
 /** Methods whose last argument is a `JobOptions`. */
-export const JOB_METHODS = ['analyse', 'save'] as const satisfies readonly (keyof StudioEngine)[];
+export const JOB_METHODS = ['analyse', 'save', 'sweep', 'generate', 'exportOnnx'] as const satisfies readonly (keyof StudioEngine)[];
 
 // Every engine method must be listed (a compile error names the missing one).
 type Unlisted = Exclude<keyof StudioEngine, (typeof ENGINE_METHODS)[number]>;
@@ -24,12 +26,15 @@ const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void allListed;
 
 type JobMethod = (typeof JOB_METHODS)[number];
-type Wired<F> = F extends (...args: [...infer A, JobOptions]) => infer R ? (...args: [...A, JobPort]) => R : never;
+type Wired<F> = F extends (...args: [...infer A, JobOptions<any, any>]) => infer R ? (...args: [...A, JobPort]) => R : never;
 /** What the worker exposes: job methods take a MessagePort instead of JobOptions. */
 export type WireEngine = { [K in keyof StudioEngine]: K extends JobMethod ? Wired<StudioEngine[K]> : StudioEngine[K] };
 
-/** Page → worker: abort. Worker → page: progress…, then done (so that no progress trails the result). */
-type PortMessage = { type: 'abort' } | { type: 'progress'; progress: MergeProgress } | { type: 'done' };
+/**
+ * Page → worker: abort. Worker → page: progress (snapshots: throttled, the latest always arrives)
+ * and events (every one, in order), then done (so that nothing trails the result).
+ */
+type PortMessage = { type: 'abort' } | { type: 'progress'; progress: unknown } | { type: 'event'; event: unknown } | { type: 'done' };
 
 /** A MessagePort as used here (structural: the same code runs in browsers and in Node's tests). */
 export interface JobPort {
@@ -87,24 +92,49 @@ function isWireError(v: unknown): v is WireError {
   return typeof v === 'object' && v !== null && (v as { wireError?: unknown }).wireError === true;
 }
 
-/** Worker side: one job's options from its port. Progress is posted at most every `intervalMs`, and always at the end. */
-function jobFromPort(port: JobPort, intervalMs: number): { job: JobOptions; dispose(): void } {
+/**
+ * Worker side: one job's options from its port. Progress is a snapshot: posted at most every
+ * `intervalMs`; one held back is posted when the interval is over, and at the latest before
+ * `done`. Events are posted as they come.
+ */
+function jobFromPort(port: JobPort, intervalMs: number): { job: JobOptions<unknown, unknown>; dispose(): void } {
   const controller = new AbortController();
   port.addEventListener('message', (event) => {
     if (event.data.type === 'abort') controller.abort();
   });
   port.start();
   let last = -Infinity;
-  const job: JobOptions = {
+  let held: { progress: unknown } | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const post = (progress: unknown) => {
+    last = performance.now();
+    held = null;
+    port.postMessage({ type: 'progress', progress } satisfies PortMessage);
+  };
+  const flush = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (held) post(held.progress);
+  };
+  const job: JobOptions<unknown, unknown> = {
     signal: controller.signal,
     onProgress(progress) {
-      const now = performance.now();
-      if (now - last < intervalMs && progress.tensorsDone < progress.tensorsTotal) return;
-      last = now;
-      port.postMessage({ type: 'progress', progress } satisfies PortMessage);
+      const wait = last + intervalMs - performance.now();
+      if (wait <= 0) {
+        if (timer !== null) clearTimeout(timer);
+        timer = null;
+        post(progress);
+        return;
+      }
+      held = { progress };
+      timer ??= setTimeout(flush, wait);
+    },
+    onEvent(event) {
+      port.postMessage({ type: 'event', event } satisfies PortMessage);
     },
   };
   const dispose = () => {
+    flush();
     port.postMessage({ type: 'done' } satisfies PortMessage);
     port.close();
   };
@@ -146,12 +176,13 @@ export function connectEngine(endpoint: Comlink.Endpoint): StudioEngine {
     engine[method] = async (...args) => {
       let finish = async () => {};
       if (isJob) {
-        const job = (args.pop() ?? {}) as JobOptions;
+        const job = (args.pop() ?? {}) as JobOptions<unknown, unknown>;
         const { port1, port2 } = newChannel();
         let drained = () => {};
         const done = new Promise<void>((resolve) => (drained = resolve));
         port1.addEventListener('message', (event) => {
           if (event.data.type === 'progress') job.onProgress?.(event.data.progress);
+          else if (event.data.type === 'event') job.onEvent?.(event.data.event);
           else if (event.data.type === 'done') drained();
         });
         port1.start();

@@ -1,6 +1,7 @@
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { isBusy, visibleSlots } from '../store/state.ts';
 import { CheckpointSlot } from './CheckpointSlot.tsx';
+import { HubPresets } from './HubPresets.tsx';
 
 export function CheckpointsPanel() {
   const useVector = useStudio((s) => s.useVector);
@@ -25,6 +26,7 @@ export function CheckpointsPanel() {
           <CheckpointSlot key={slot} slot={slot} />
         ))}
       </div>
+      <HubPresets />
     </section>
   );
 }

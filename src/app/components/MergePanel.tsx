@@ -36,20 +36,23 @@ export function MergePanel() {
   const settings = useStudio((s) => s.settings);
   const useVector = useStudio((s) => s.useVector);
   const mergeSave = useStudio((s) => s.mergeSave);
+  const onnxExport = useStudio((s) => s.onnxExport);
   const blocker = useStudio(mergeBlocker);
   const busy = useStudio(isBusy);
-  const { setDtype, setShardSizeMB, saveMerged } = useActions();
+  const { setDtype, setShardSizeMB, saveMerged, exportOnnx } = useActions();
   const [pickError, setPickError] = useState<string | null>(null);
 
-  const onSave = async () => {
+  const into = (write: (dest: ReturnType<typeof asDirectory>) => Promise<void>) => async () => {
     setPickError(null);
     try {
       const dir = await pickFolder('readwrite', 'rvs-output');
-      if (dir) await saveMerged(asDirectory(dir));
+      if (dir) await write(asDirectory(dir));
     } catch (e) {
       setPickError(errorLine(e));
     }
   };
+  const onSave = into(saveMerged);
+  const onExport = into(exportOnnx);
 
   return (
     <section className="panel" aria-labelledby="merge-heading">
@@ -81,6 +84,9 @@ export function MergePanel() {
         <button type="button" className="primary" onClick={() => void onSave()} disabled={busy || blocker !== null || !canPickFolders()}>
           Save merged model…
         </button>
+        <button type="button" onClick={() => void onExport()} disabled={busy || blocker !== null || !canPickFolders()} title="An ONNX model folder (float32) that transformers.js loads">
+          Export ONNX…
+        </button>
         {blocker ? (
           <span className="muted" data-testid="merge-blocker">
             {blocker}
@@ -95,6 +101,12 @@ export function MergePanel() {
         jobKey="mergeSave"
         label="Save progress"
         done={(r) => `Saved ${r.files.length} files (${formatBytes(r.bytes)}) in “${r.folder}”, ${formatSeconds(r.seconds)} on ${r.backend}.`}
+      />
+      <JobProgress
+        job={onnxExport}
+        jobKey="onnxExport"
+        label="ONNX export progress"
+        done={(r) => `Exported ONNX: ${r.files.length} files (${formatBytes(r.bytes)}) in “${r.folder}”, ${formatSeconds(r.seconds)}.`}
       />
     </section>
   );

@@ -4,16 +4,16 @@ import type { JobOptions } from '../../browser/engine.ts';
 
 export type JobStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 
-export interface JobState<R> {
+export interface JobState<R, P = MergeProgress> {
   readonly status: JobStatus;
-  readonly progress: MergeProgress | null;
+  readonly progress: P | null;
   /** ms (performance.now()) when it started, for elapsed time and ETA. */
   readonly startedAt: number | null;
   readonly result: R | null;
   readonly error: string | null;
 }
 
-export const idleJob = <R>(): JobState<R> => ({ status: 'idle', progress: null, startedAt: null, result: null, error: null });
+export const idleJob = <R, P = MergeProgress>(): JobState<R, P> => ({ status: 'idle', progress: null, startedAt: null, result: null, error: null });
 
 /** An error as one readable line (the first line, at most ~240 characters). */
 export function errorLine(e: unknown): string {
@@ -26,8 +26,8 @@ export function isCancelled(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'CANCELLED';
 }
 
-/** Jobs the store can run; one at a time (they share the GPU). Add evaluation's here. */
-export type JobKey = 'analysis' | 'vectorSave' | 'mergeSave';
+/** Jobs the store can run; one at a time (they share the GPU). */
+export type JobKey = 'analysis' | 'vectorSave' | 'mergeSave' | 'onnxExport' | 'sweep' | 'tryIt';
 
 /** The part of the store a job runner needs. */
 export interface JobHost<S> {
@@ -40,15 +40,16 @@ export interface JobHost<S> {
  * `cancelled` and any other failure to a one-line `error`. The AbortController lives outside the
  * (serialisable) state.
  */
-export function createJobRunner<S extends Record<JobKey, JobState<unknown>>>(host: JobHost<S>, now: () => number) {
+export function createJobRunner<S extends Record<JobKey, JobState<unknown, unknown>>>(host: JobHost<S>, now: () => number) {
   const controllers = new Map<JobKey, AbortController>();
   const running = () => controllers.size > 0;
 
-  async function run<K extends JobKey>(key: K, work: (job: JobOptions) => Promise<NonNullable<S[K]['result']>>): Promise<void> {
-    if (running()) return;
+  /** Runs the job; false when another job was running (nothing was started). */
+  async function run<K extends JobKey>(key: K, work: (job: JobOptions<NonNullable<S[K]['progress']>>) => Promise<NonNullable<S[K]['result']>>): Promise<boolean> {
+    if (running()) return false;
     const controller = new AbortController();
     controllers.set(key, controller);
-    const update = (job: Partial<JobState<unknown>>) => host.set({ [key]: { ...host.get()[key], ...job } } as unknown as Partial<S>);
+    const update = (job: Partial<JobState<unknown, unknown>>) => host.set({ [key]: { ...host.get()[key], ...job } } as unknown as Partial<S>);
     update({ status: 'running', progress: null, startedAt: now(), result: null, error: null });
     try {
       const result = await work({
@@ -63,6 +64,7 @@ export function createJobRunner<S extends Record<JobKey, JobState<unknown>>>(hos
     } finally {
       controllers.delete(key);
     }
+    return true;
   }
 
   return {

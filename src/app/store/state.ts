@@ -1,7 +1,11 @@
 /** The studio's state: serialisable data only (results of the engine, settings, job states). */
-import type { BackendInfo, CompatResult, SaveResult, SlotId, SlotSource, VectorAnalysis } from '../../browser/engine.ts';
+import type { BackendInfo, CompatResult, EngineDiagnostics, SaveResult, SlotId, SlotSource, VectorAnalysis } from '../../browser/engine.ts';
+import type { DataFile, DataRole } from '../../browser/eval-data.ts';
+import type { GenerateOutcome, GenerateSnapshot, SweepSnapshot } from '../../browser/evaluation.ts';
 import type { DirectoryHandleLike } from '../../browser/fs-access.ts';
 import type { CheckpointSummary } from '../../browser/summary.ts';
+import type { Report } from '../../core/report/schema.ts';
+import type { DatasetState, EvalPanelSettings } from './evaluation.ts';
 import type { JobKey, JobState } from './jobs.ts';
 import type { GroupId, GroupSetting, MergeSettings, OutputDtype, PatternSetting } from './settings.ts';
 
@@ -35,6 +39,25 @@ export interface StudioData {
   readonly analysis: JobState<VectorAnalysis>;
   readonly vectorSave: JobState<SaveResult>;
   readonly mergeSave: JobState<SaveResult>;
+  readonly onnxExport: JobState<SaveResult>;
+
+  readonly evalSettings: EvalPanelSettings;
+  /** Benchmark id → its data (absent: none chosen). */
+  readonly datasets: Readonly<Record<string, DatasetState>>;
+  readonly sweep: JobState<Report, SweepSnapshot>;
+  /** The report the Report panel shows (a sweep's, live while it runs, or an opened one) and one overlaid on it. */
+  readonly shown: ShownReport | null;
+  readonly overlay: ShownReport | null;
+  /** Why the last report could not be opened (one line). */
+  readonly reportError: string | null;
+  readonly tryIt: JobState<GenerateOutcome, GenerateSnapshot>;
+  readonly diagnostics: EngineDiagnostics | null;
+}
+
+export interface ShownReport {
+  readonly name: string;
+  readonly origin: 'sweep' | 'file';
+  readonly report: Report;
 }
 
 export interface StudioActions {
@@ -60,8 +83,20 @@ export interface StudioActions {
   extractVector(): Promise<void>;
   saveVector(dest: DirectoryHandleLike): Promise<void>;
   saveMerged(dest: DirectoryHandleLike): Promise<void>;
+  exportOnnx(dest: DirectoryHandleLike): Promise<void>;
   cancel(job: JobKey): void;
   dismissNotice(): void;
+
+  setEvalSettings(patch: Partial<EvalPanelSettings>): void;
+  chooseBenchmark(id: string, chosen: boolean): void;
+  setData(benchmark: string, role: DataRole, files: readonly DataFile[]): Promise<void>;
+  clearData(benchmark: string): Promise<void>;
+  runSweep(): Promise<void>;
+  /** Opens a report from JSON text (validated); `overlay`: drawn over the shown one. */
+  openReport(text: string, name: string, as: 'shown' | 'overlay'): void;
+  clearOverlay(): void;
+  generate(prompt: string, chat: boolean, maxNewTokens: number): Promise<void>;
+  refreshDiagnostics(): Promise<void>;
 }
 
 export type StudioState = StudioData & StudioActions;
@@ -72,7 +107,7 @@ export function visibleSlots(useVector: boolean): SlotId[] {
 }
 
 export function isBusy(s: StudioData): boolean {
-  return s.analysis.status === 'running' || s.vectorSave.status === 'running' || s.mergeSave.status === 'running';
+  return [s.analysis, s.vectorSave, s.mergeSave, s.onnxExport, s.sweep, s.tryIt].some((j) => j.status === 'running');
 }
 
 /** Why the merge cannot be saved now, or null. */

@@ -4,14 +4,16 @@
  * keep only serialisable results. Non-serialisable things — folder handles to re-open, abort
  * controllers — stay in this closure.
  *
- * Extending (evaluation): add the slice's data to `StudioData` and its actions to `StudioActions`
- * (state.ts), its job key to `JobKey` (jobs.ts), and the actions here, running engine methods
- * through `jobs.run('evaluate', (job) => deps.engine.evaluate(…, job))`, which gives progress,
- * cancellation (`cancel('evaluate')`) and one-line errors for free.
+ * Extending: add the slice's data to `StudioData` and its actions to `StudioActions` (state.ts),
+ * its job key to `JobKey` (jobs.ts), and the actions here (or in a file of their own, as
+ * eval-actions.ts), running engine methods through `jobs.run(key, (job) => engine.method(…, job))`,
+ * which gives progress, cancellation (`cancel(key)`) and one-line errors for free.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { SlotId, SlotSource, StudioEngine } from '../../browser/engine.ts';
 import type { DirectoryHandleLike, FolderMemory } from '../../browser/fs-access.ts';
+import { evaluationActions } from './eval-actions.ts';
+import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';
 import { createJobRunner, errorLine, idleJob } from './jobs.ts';
 import { analysisRecipeOf, DEFAULT_SETTINGS, mergeRecipeOf, shardBytes, vectorRecipe, type MergeSettings } from './settings.ts';
 import { analysisBlocker, isBusy, mergeBlocker, type CompatState, type SlotState, type StudioData, type StudioState } from './state.ts';
@@ -42,6 +44,15 @@ export function initialData(): StudioData {
     analysis: idleJob(),
     vectorSave: idleJob(),
     mergeSave: idleJob(),
+    onnxExport: idleJob(),
+    evalSettings: DEFAULT_EVAL_SETTINGS,
+    datasets: {},
+    sweep: idleJob(),
+    shown: null,
+    overlay: null,
+    reportError: null,
+    tryIt: idleJob(),
+    diagnostics: null,
   };
 }
 
@@ -59,9 +70,10 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     const setSlot = (slot: SlotId, state: SlotState) => set({ slots: { ...get().slots, [slot]: state } });
     const rememberedName = (slot: SlotId) => remembered.get(slot)?.name ?? null;
     /** Results that describe the old inputs go. */
-    const inputsChanged = (): Promise<void> => {
-      set({ analysis: idleJob(), vectorSave: idleJob(), mergeSave: idleJob() });
-      return get().refreshCompat();
+    const inputsChanged = async (): Promise<void> => {
+      set({ analysis: idleJob(), vectorSave: idleJob(), mergeSave: idleJob(), onnxExport: idleJob(), tryIt: idleJob() });
+      await get().refreshCompat();
+      await get().refreshDiagnostics();
     };
     const refuseWhileBusy = (): boolean => {
       if (!isBusy(get())) return false;
@@ -160,6 +172,15 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
           });
         } catch (e) {
           set({ slots: before, notice: `The demo could not be built: ${errorLine(e)}` });
+        }
+        try {
+          // A few items of each benchmark format, and settings that fit the tiny model.
+          const data = await engine.loadDemoData();
+          const datasets: Record<string, DatasetState> = { ...get().datasets };
+          for (const summary of data) datasets[summary.benchmark] = { status: 'ready', summary };
+          set({ datasets, evalSettings: DEMO_EVAL_SETTINGS });
+        } catch (e) {
+          set({ notice: `The demo's evaluation items could not be read: ${errorLine(e)}` });
         } finally {
           set({ demoLoading: false });
         }
@@ -224,6 +245,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       cancel(job) {
         jobs.cancel(job);
       },
+      ...evaluationActions(engine, (p) => set(p), get, jobs),
       dismissNotice() {
         set({ notice: null });
       },

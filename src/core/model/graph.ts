@@ -46,7 +46,10 @@ export interface GraphOptions {
   readonly weights: WeightPlacement;
   /** The checkpoint's shape of each weight (undefined: missing). */
   readonly shapes: (key: string) => readonly number[] | undefined;
-  /** Adds the `num_logits_to_keep` input (not in transformers.js exports). */
+  /**
+   * Adds the `num_logits_to_keep` input (0 = every position). transformers.js 4.3 feeds it when a
+   * graph declares it; older loaders do not, so exports leave it out by default.
+   */
   readonly logitsToKeep?: boolean;
 }
 

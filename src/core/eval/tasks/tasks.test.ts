@@ -25,10 +25,11 @@ const SCIQ_DOC: SciqDoc = {
 };
 
 describe('task list', () => {
-  it('holds gsm8k, gsm8k_cot, gsm8k_cot_zeroshot, sciq and the 27 BBH subtasks with unique ids', () => {
-    expect(TASKS.map((t) => t.id).slice(0, 4)).toEqual(['gsm8k', 'gsm8k_cot', 'gsm8k_cot_zeroshot', 'sciq']);
-    expect(TASKS.length).toBe(31);
-    expect(new Set(TASKS.map((t) => t.id)).size).toBe(31);
+  it('holds gsm8k, gsm8k_cot, gsm8k_cot_zeroshot, sciq, humaneval and the 27 BBH subtasks with unique ids', () => {
+    expect(TASKS.map((t) => t.id).slice(0, 5)).toEqual(['gsm8k', 'gsm8k_cot', 'gsm8k_cot_zeroshot', 'sciq', 'humaneval']);
+    expect(TASKS.length).toBe(32);
+    expect(new Set(TASKS.map((t) => t.id)).size).toBe(32);
+    expect(TASKS.filter((t) => t.kind === 'code').map((t) => t.id)).toEqual(['humaneval']);
     expect(BBH_TASKS.every((t) => t.group === 'bbh_cot_fewshot')).toBe(true);
     expect(TASKS.filter((t) => t.kind === 'multiple_choice').map((t) => t.id)).toEqual(['sciq']);
   });

@@ -1,0 +1,205 @@
+import { useEffect, useState, type ChangeEvent } from 'react';
+import { BENCHMARKS, type Benchmark } from '../../browser/benchmarks.ts';
+import type { DataFile, DataRole } from '../../browser/eval-data.ts';
+import type { SweepSnapshot } from '../../browser/evaluation.ts';
+import { useActions, useStudio } from '../StoreProvider.tsx';
+import { formatAlpha, formatBytes, formatSeconds } from '../format.ts';
+import { parseAlphas } from '../store/evaluation.ts';
+import { isBusy, mergeBlocker } from '../store/state.ts';
+import { ErrorLine } from './ErrorLine.tsx';
+import { JobProgress, type Measure } from './JobProgress.tsx';
+
+/** `webkitdirectory` is not in React's input attributes. */
+const DIRECTORY_INPUT = { webkitdirectory: '', directory: '' } as Record<string, string>;
+
+function measure(p: SweepSnapshot): Measure {
+  if (p.phase === 'loading') return { done: p.loadBytesDone, total: p.loadBytesTotal, detail: `Loading the model: ${formatBytes(p.loadBytesDone)} of ${formatBytes(p.loadBytesTotal)} to the GPU` };
+  const rate = p.evalSeconds > 0 ? p.newTokens / p.evalSeconds : 0;
+  const where = p.task === null ? 'starting' : `α ${formatAlpha(p.alpha ?? 0)} · ${p.task} ${p.done}/${p.total}`;
+  return { done: p.fraction, total: 1, detail: `Run ${Math.min(p.run + 1, p.runs)}/${p.runs}: ${where} · ${rate.toFixed(1)} tokens/s` };
+}
+
+function dataFiles(event: ChangeEvent<HTMLInputElement>): DataFile[] {
+  const files = [...(event.target.files ?? [])];
+  event.target.value = '';
+  return files.map((f) => ({ name: f.webkitRelativePath || f.name, blob: f }));
+}
+
+function FileInput({ label, text, onFiles, multiple, directory, disabled }: { label: string; text: string; onFiles: (files: DataFile[]) => void; multiple?: boolean; directory?: boolean; disabled: boolean }) {
+  return (
+    <label className={`button file-button small${disabled ? ' disabled' : ''}`}>
+      {text}
+      <input
+        className="visually-hidden"
+        type="file"
+        aria-label={label}
+        multiple={multiple}
+        {...(directory ? DIRECTORY_INPUT : {})}
+        disabled={disabled}
+        onChange={(e) => {
+          const files = dataFiles(e);
+          if (files.length > 0) onFiles(files);
+        }}
+      />
+    </label>
+  );
+}
+
+function BenchmarkRow({ b }: { b: Benchmark }) {
+  const chosen = useStudio((s) => s.evalSettings.benchmarks[b.id] === true);
+  const data = useStudio((s) => s.datasets[b.id]);
+  const busy = useStudio(isBusy);
+  const { chooseBenchmark, setData, clearData } = useActions();
+  const load = (role: DataRole) => (files: DataFile[]) => void setData(b.id, role, files);
+  const summary = data && data.status !== 'loading' ? data.summary : null;
+  const fewshot = summary?.tasks.find((t) => t.fewshot !== null)?.fewshot ?? null;
+  return (
+    <tr data-benchmark={b.id}>
+      <td>
+        <label className="toggle">
+          <input type="checkbox" checked={chosen} onChange={(e) => chooseBenchmark(b.id, e.target.checked)} disabled={busy} />
+          {b.label}
+        </label>
+      </td>
+      <td className="data-cell">
+        {data?.status === 'loading' && <span role="status">Reading {data.label}…</span>}
+        {summary && (
+          <span data-testid={`data-${b.id}`}>
+            {summary.items} items
+            {b.group ? ` in ${summary.tasks.length} subtask${summary.tasks.length === 1 ? '' : 's'}` : ` from ${summary.tasks[0]?.data ?? '—'}`}
+            {fewshot && !b.group ? ` · few-shot: ${fewshot}` : ''}
+            {summary.ignored.length > 0 ? ` · ${summary.ignored.length} file${summary.ignored.length === 1 ? '' : 's'} ignored` : ''}
+          </span>
+        )}
+        {!data && <span className="muted">{b.dataHint}</span>}
+        <ErrorLine>{data?.status === 'error' ? data.error : null}</ErrorLine>
+      </td>
+      <td className="data-actions">
+        {b.group ? (
+          <>
+            <FileInput label={`${b.label}: folder`} text="Folder…" directory onFiles={load('test')} disabled={busy} />
+            <FileInput label={`${b.label}: files`} text="Files…" multiple onFiles={load('test')} disabled={busy} />
+          </>
+        ) : (
+          <>
+            <FileInput label={`${b.label}: test data`} text="Test data…" onFiles={load('test')} disabled={busy} />
+            {b.fewshotHint && <FileInput label={`${b.label}: few-shot data`} text="Few-shot data…" onFiles={load('fewshot')} disabled={busy} />}
+          </>
+        )}
+        {summary && (
+          <button type="button" className="link" onClick={() => void clearData(b.id)} disabled={busy} aria-label={`Clear ${b.label} data`}>
+            Clear
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+function OptionalNumber({ label, value, onChange, min, hint }: { label: string; value: number | null; onChange: (x: number | null) => void; min: number; hint: string }) {
+  const [text, setText] = useState(value === null ? '' : String(value));
+  const parsed = text.trim() === '' ? null : Number(text);
+  useEffect(() => {
+    // The value changed elsewhere (the demo's settings): show it.
+    if (parsed !== value) setText(value === null ? '' : String(value));
+  }, [value]);
+  const invalid = parsed !== null && !(Number.isInteger(parsed) && parsed >= min);
+  return (
+    <label>
+      {label}
+      <input
+        type="number"
+        min={min}
+        step={1}
+        placeholder={hint}
+        aria-invalid={invalid || undefined}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          const x = e.target.value.trim() === '' ? null : Number(e.target.value);
+          if (x === null || (Number.isInteger(x) && x >= min)) onChange(x);
+        }}
+      />
+    </label>
+  );
+}
+
+function Settings() {
+  const s = useStudio((st) => st.evalSettings);
+  const busy = useStudio(isBusy);
+  const { setEvalSettings } = useActions();
+  const alphas = parseAlphas(s.alphasText);
+  return (
+    <fieldset className="eval-settings" disabled={busy}>
+      <legend>Settings</legend>
+      <label>
+        α values
+        <input type="text" value={s.alphasText} aria-invalid={'error' in alphas || undefined} onChange={(e) => setEvalSettings({ alphasText: e.target.value })} />
+      </label>
+      <OptionalNumber label="Items per benchmark" value={s.limit} min={1} hint="all" onChange={(limit) => setEvalSettings({ limit })} />
+      <OptionalNumber label="Few-shot" value={s.numFewshot} min={0} hint="task’s" onChange={(numFewshot) => setEvalSettings({ numFewshot })} />
+      <OptionalNumber label="Max new tokens" value={s.maxNewTokens} min={1} hint="task’s" onChange={(maxNewTokens) => setEvalSettings({ maxNewTokens })} />
+      <OptionalNumber label="Batch size" value={s.batchSize} min={1} hint="4" onChange={(b) => setEvalSettings({ batchSize: b ?? 1 })} />
+      <label className="toggle">
+        <input type="checkbox" checked={s.chat} onChange={(e) => setEvalSettings({ chat: e.target.checked })} />
+        Use the chat template
+      </label>
+      <label className="wide">
+        Reasoning prefix
+        <input type="text" value={s.prefix} placeholder="none (the harness’s --system_instruction)" onChange={(e) => setEvalSettings({ prefix: e.target.value })} />
+      </label>
+      {'error' in alphas && <p className="error-line">{alphas.error}</p>}
+    </fieldset>
+  );
+}
+
+/** Without WebGPU evaluation still runs, slowly: said plainly. */
+export function FallbackNote() {
+  const cpu = useStudio((s) => s.backend.status === 'ready' && s.backend.info.kind === 'cpu');
+  if (!cpu) return null;
+  return (
+    <p className="status status-unavailable" data-testid="eval-fallback">
+      No WebGPU: evaluation runs on onnxruntime-web’s wasm backend (CPU). Each α is merged on the CPU and gets a new session — slow beyond small models.
+    </p>
+  );
+}
+
+export function EvaluatePanel() {
+  const sweep = useStudio((s) => s.sweep);
+  const blocker = useStudio(mergeBlocker);
+  const busy = useStudio(isBusy);
+  const { runSweep } = useActions();
+  return (
+    <section className="panel" aria-labelledby="evaluate-heading">
+      <header className="panel-head">
+        <h2 id="evaluate-heading">Evaluate</h2>
+      </header>
+      <p className="panel-help">
+        Benchmarks run as lm-evaluation-harness runs them, for each α on one loaded model (the merge panel’s rules apply). Data stays on this machine.
+      </p>
+      <FallbackNote />
+      <table className="benchmarks" aria-label="Benchmarks">
+        <thead>
+          <tr>
+            <th scope="col">Benchmark</th>
+            <th scope="col">Data</th>
+            <th scope="col">Files</th>
+          </tr>
+        </thead>
+        <tbody>
+          {BENCHMARKS.map((b) => (
+            <BenchmarkRow key={b.id} b={b} />
+          ))}
+        </tbody>
+      </table>
+      <Settings />
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => void runSweep()} disabled={busy || blocker !== null}>
+          Run sweep
+        </button>
+        {blocker && <span className="muted">{blocker}</span>}
+      </div>
+      <JobProgress job={sweep} jobKey="sweep" label="Sweep progress" measure={measure} cancelled="Cancelled — the items done so far stay in the report." done={(r) => `Sweep finished: ${r.runs.length} runs in ${formatSeconds(r.timings['totalSeconds'] ?? 0)}.`} />
+    </section>
+  );
+}
