@@ -3,7 +3,7 @@
  * (text, JSON lines or a JSON array / `{"examples": [...]}`), `.parquet` (hyparquet), and
  * `.jsonl.gz` / `.json.gz` (gunzipped with the platform's `DecompressionStream`).
  */
-import type { ByteSource } from '../io/bytes.ts';
+import { concatBytes, type ByteSource } from '../io/bytes.ts';
 import { decodeText, rowsOf, type DataRow } from './datasets.ts';
 import { EvalError } from './errors.ts';
 import { readParquetRows } from './parquet.ts';
@@ -44,28 +44,18 @@ export async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Arra
   const writing = writer.write(bytes).then(() => writer.close());
   writing.catch(() => undefined);
   const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
     const reader = stream.readable.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (value) {
-        chunks.push(value);
-        total += value.byteLength;
-      }
+      if (value) chunks.push(value);
     }
     await writing;
   } catch (e) {
     throw new EvalError('BAD_GZIP', `${file}: not valid gzip (${(e as Error).message})`, file);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 async function allBytes(input: DataInput): Promise<Uint8Array> {
