@@ -2,7 +2,9 @@
  * The evaluation data the engine holds, by benchmark: each task's documents (read with core's
  * `loadDocs`, so a user's file and the demo's go through the same checks) and its few-shot
  * material. A group (BIG-Bench Hard) takes any of its files — `<subtask>.json` documents,
- * `<subtask>.txt` cot-prompts — matched by name; others are listed as ignored.
+ * `<subtask>.txt` cot-prompts — matched by name; others are listed as ignored. Other benchmarks take
+ * one file a role, or the Parquet shards of one split (`0.parquet`, `1.parquet`…, as the Hub's
+ * Parquet conversion has them): their documents are read in the order given, as one list.
  */
 import { blobSource, type ByteSource } from '../core/io/bytes.ts';
 import { decodeText } from '../core/eval/datasets.ts';
@@ -54,6 +56,18 @@ async function text(file: DataFile): Promise<string> {
   return decodeText(new Uint8Array(await file.blob.arrayBuffer()), file.name);
 }
 
+/** The files read as one: every file when all are Parquet (shards of one split), else the first. */
+function partsOf(files: readonly DataFile[]): readonly DataFile[] {
+  const parquet = files.every((f) => f.name.toLowerCase().endsWith('.parquet'));
+  return parquet ? files : files.slice(0, 1);
+}
+
+async function docsOf(task: Task<unknown>, parts: readonly DataFile[]): Promise<unknown[]> {
+  const docs: unknown[] = [];
+  for (const file of parts) docs.push(...(await loadDocs(task, await source(file), file.name)));
+  return docs;
+}
+
 /** The data format's extension of a file name, or null (`.txt` and unknown names). */
 function docsExtension(name: string): string | null {
   try {
@@ -95,15 +109,16 @@ export class DataRegistry {
         throw new EvalError('EMPTY_DATA', `${benchmark.label}: none of the ${files.length} files is named after a subtask (expected e.g. tasks/navigate.json, cot-prompts/navigate.txt)`);
       }
     } else {
-      const [file, ...rest] = files;
-      ignored.push(...rest.map((f) => f.name));
+      const parts = partsOf(files);
+      ignored.push(...files.slice(parts.length).map((f) => f.name));
+      const name = parts.map((f) => f.name).join(' + ');
       const t = entry(benchmark.tasks[0]!);
       if (role === 'test') {
-        current.set(t.task.id, { ...t, docs: await loadDocs(t.task, await source(file!), file!.name), data: file!.name });
+        current.set(t.task.id, { ...t, docs: await docsOf(t.task, parts), data: name });
       } else {
         if (t.task.fewshot === 'fixed') throw new EvalError('BAD_OPTION', `${t.task.id} has its few-shot examples built in`);
-        const material: FewshotMaterial<unknown> = t.task.fewshot === 'cot-prompt' ? { text: await text(file!) } : { docs: await loadDocs(t.task, await source(file!), file!.name) };
-        current.set(t.task.id, { ...t, material, fewshotData: file!.name });
+        const material: FewshotMaterial<unknown> = t.task.fewshot === 'cot-prompt' ? { text: await text(parts[0]!) } : { docs: await docsOf(t.task, parts) };
+        current.set(t.task.id, { ...t, material, fewshotData: name });
       }
     }
     this.byBenchmark.set(benchmarkId, current);

@@ -5,14 +5,16 @@
  * again without the network, or delete. The token lives in this component's state only.
  *
  * The Hub endpoint is https://huggingface.co unless the page's URL says `?hub=<endpoint>` (the
- * browser tests point it at a local server), and can be changed under "Advanced".
+ * browser tests point it at a local server), and can be changed under "Advanced"; the setting is
+ * shared with the Evaluate panel's datasets (../../browser/hub-endpoint.ts).
  */
-import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { DownloadProgress } from '../../core/checkpoint/hub-download.ts';
 import { checkRepoId } from '../../core/checkpoint/hub.ts';
-import { HF_ENDPOINT, type HubFetch } from '../../core/eval/hub.ts';
+import { HF_ENDPOINT } from '../../core/eval/hub.ts';
 import type { SlotId } from '../../browser/engine.ts';
 import { opfsHubCache, type CachedModel, type HubCache } from '../../browser/hub-cache.ts';
+import { hubEndpoint, hubFetch, setHubEndpoint, subscribeHubEndpoint } from '../../browser/hub-endpoint.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatBytes } from '../format.ts';
 import { errorLine, isCancelled } from '../store/jobs.ts';
@@ -39,11 +41,6 @@ export const HUB_PRESETS: readonly HubPreset[] = [
 const SHORT: Record<HubSlot, string> = { sft: 'SFT', grpo: 'GRPO', target: 'Target' };
 const HUB_SLOTS: readonly HubSlot[] = ['sft', 'grpo', 'target'];
 const emptyFields = (): Fields => ({ sft: { repo: '', revision: 'main' }, grpo: { repo: '', revision: 'main' }, target: { repo: '', revision: 'main' } });
-const hubFetch: HubFetch = (url, init) => fetch(url, init);
-
-function initialEndpoint(): string {
-  return new URLSearchParams(location.search).get('hub') || HF_ENDPOINT;
-}
 
 type Run =
   | { readonly status: 'idle' }
@@ -142,7 +139,7 @@ export function HubPresets() {
   const { openSlot } = useActions();
   const headingId = useId();
   const [fields, setFields] = useState<Fields>(emptyFields);
-  const [endpoint, setEndpoint] = useState(initialEndpoint);
+  const endpoint = useSyncExternalStore(subscribeHubEndpoint, hubEndpoint);
   const [token, setToken] = useState('');
   const [run, setRun] = useState<Run>({ status: 'idle' });
   const [cached, setCached] = useState<{ models: CachedModel[]; usage: string | null }>({ models: [], usage: null });
@@ -248,7 +245,7 @@ export function HubPresets() {
         </label>
         <label>
           Hub endpoint
-          <input type="text" spellCheck={false} value={endpoint} disabled={running} onChange={(e) => setEndpoint(e.target.value)} />
+          <input type="text" spellCheck={false} value={endpoint} disabled={running} onChange={(e) => setHubEndpoint(e.target.value)} />
         </label>
         <p className="muted small">The token stays in this page’s memory: it is sent only to the Hub endpoint, and forgotten on reload.</p>
       </details>
