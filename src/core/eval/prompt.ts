@@ -108,7 +108,10 @@ export function contextFor<D>(
   if (shots === 0) return { description: task.description, shots: [] };
   const size = same ? shots + 1 : shots;
   const sampler = options.sampler ?? sharedSampler(material.docs, size, options.fewshotSeed ?? HARNESS_FEWSHOT_SEED);
-  return { description: task.description, shots: sampledShots(sampler, position, doc, shots, same).map(label) };
+  // With a chat template and the shots in one user turn, the harness's `get_chat_context` draws a
+  // sample it never uses and then `get_context` draws again: document k gets draw 2k + 1.
+  const draw = options.chat && !options.fewshotAsMultiturn ? 2 * position + 1 : position;
+  return { description: task.description, shots: sampledShots(sampler, draw, doc, shots, same).map(label) };
 }
 
 function systemPrompt(task: Task<unknown>, description: string, options: PromptOptions): string {

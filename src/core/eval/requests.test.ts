@@ -39,6 +39,21 @@ describe('buildRequests: generate tasks', () => {
     ]);
     expect(buildRequests(gsm8kCotZeroshot, TEST.slice(0, 1), { maxNewTokens: 512 })[0]!.maxNewTokens).toBe(512);
   });
+  it("chat with the shots in one user turn: document k gets draw 2k + 1 (the harness's get_chat_context draws once unused)", () => {
+    // r = random.Random(1234); [r.sample(range(12), 2) for _ in range(4)] → [[7, 1], [0, 1], [9, 0], [10, 1]]
+    const userText = (chat: boolean, multiturn: boolean) =>
+      buildRequests(gsm8k, TEST, { limit: 2, limitMode: 'first', numFewshot: 2, chat, fewshotAsMultiturn: multiturn }, { docs: TRAIN }).map((r) => {
+        const p = r.prompt as readonly ChatMessage[];
+        return p.map((m) => m.content).join('|');
+      });
+    const has = (text: string, i: number) => text.includes(TRAIN[i]!.question);
+    const [d0, d1] = userText(true, false);
+    expect([0, 1].every((i) => has(d0!, i)) && !has(d0!, 7)).toBe(true);
+    expect([10, 1].every((i) => has(d1!, i)) && !has(d1!, 0)).toBe(true);
+    const [m0, m1] = userText(true, true);
+    expect([7, 1].every((i) => has(m0!, i))).toBe(true);
+    expect([0, 1].every((i) => has(m1!, i)) && !has(m1!, 10)).toBe(true);
+  });
   it('a seeded subset: ids kept, the k-th evaluated document gets the k-th few-shot draw', () => {
     // ids: sorted(random.Random(1234).sample(range(10), 4)) → [0, 1, 7, 9]
     // draws: r = random.Random(1234); [r.sample(range(12), 2) for _ in range(4)] → [[7, 1], [0, 1], [9, 0], [10, 1]]

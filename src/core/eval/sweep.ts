@@ -86,6 +86,7 @@ function sameSettings(a: Record<string, unknown>, b: Record<string, unknown>): b
 
 export async function runSweep(o: SweepOptions): Promise<Report> {
   if (o.alphas.length === 0 || o.tasks.length === 0) throw new EvalError('BAD_OPTION', 'a sweep needs at least one α and one task');
+  if (o.resume) checkResumable(o.resume, o.header);
   const started = performance.now();
   const runs: ReportRun[] = [];
   const timings: Record<string, number> = { loadSeconds: 0, evalSeconds: 0 };
@@ -162,4 +163,18 @@ function groupRuns(alpha: number | null, tasks: readonly SweepTask[], runs: read
     }
     return { alpha, task: group, config: { group: true, subtasks: ids, aggregation: 'size-weighted mean, pooled sample stderr (weight_by_size)' }, metrics, samples: [] };
   });
+}
+
+/** A saved report resumes only the same experiment: the same checkpoints (by fingerprint) and recipe. */
+function checkResumable(saved: Report, header: SweepOptions['header']): void {
+  for (const role of ['target', 'sft', 'grpo'] as const) {
+    const a = saved.checkpoints[role]?.fingerprint;
+    const b = header.checkpoints[role]?.fingerprint;
+    if (a !== b) {
+      throw new EvalError('BAD_OPTION', `the saved report's ${role} checkpoint (${saved.checkpoints[role]?.name ?? 'none'}) is not this one (${header.checkpoints[role]?.name ?? 'none'}); write to another report instead of resuming`);
+    }
+  }
+  if (JSON.stringify(saved.recipe) !== JSON.stringify(header.recipe)) {
+    throw new EvalError('BAD_OPTION', "the saved report's merge recipe differs from this one (rules, dtype); write to another report instead of resuming");
+  }
 }

@@ -71,8 +71,8 @@ function bbhTask(subtask: BbhSubtask): GenerateTask<BbhDoc> {
 
 export const BBH_TASKS: readonly GenerateTask<BbhDoc>[] = BBH_SUBTASKS.map(bbhTask);
 
-/** One cot-prompts exemplar: the question part ("Q: …\nA: Let's think step by step." and the
- * whitespace after it) and the reasoning that follows; `text + target` is the exemplar verbatim. */
+/** One cot-prompts exemplar: the question part ("Q: …\nA: Let's think step by step.\n") and the
+ * reasoning that follows, as the harness lays them out. */
 export interface CotShot {
   readonly text: string;
   readonly target: string;
@@ -99,8 +99,12 @@ export function parseCotPrompt(text: string): { description: string; shots: CotS
     .map((exemplar): CotShot => {
       const at = exemplar.indexOf(THINK);
       if (at < 0) return { text: exemplar, target: '' };
-      const end = at + THINK.length + (/\s/.test(exemplar.charAt(at + THINK.length)) ? 1 : 0);
-      return { text: exemplar.slice(0, end), target: exemplar.slice(end) };
+      // The harness's exemplars are doc_to_text ("…step by step.\n") + the YAML's target, so the
+      // one whitespace character after the phrase is always a newline in the prompt — also for
+      // sports_understanding, whose file continues on the same line after a space.
+      const end = at + THINK.length;
+      const skip = /\s/.test(exemplar.charAt(end)) ? 1 : 0;
+      return { text: `${exemplar.slice(0, end)}\n`, target: exemplar.slice(end + skip) };
     });
   return { description, shots };
 }

@@ -91,7 +91,8 @@ describe('cot-prompts parsing', () => {
     expect(description).toBe('Determine the thing.\n\nMore about the thing.');
     expect(shots).toEqual([
       { text: "Q: a?\nA: Let's think step by step.\n", target: 'Because. So the answer is X.' },
-      { text: "Q: b?\nA: Let's think step by step. ", target: 'Inline. So the answer is Y.' },
+      // sports_understanding's layout: the harness's doc_to_text still ends the phrase with "\n".
+      { text: "Q: b?\nA: Let's think step by step.\n", target: 'Inline. So the answer is Y.' },
     ]);
   });
 });
