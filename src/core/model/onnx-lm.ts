@@ -136,16 +136,11 @@ export class OnnxLanguageModel implements LanguageModel {
   }
 
   private async generateBatch(prompts: readonly (readonly number[])[], rows: readonly number[], options: GenerateOptions): Promise<GenerateResult[]> {
-    const { config } = this.o;
-    const n = prompts.length;
-    const width = Math.max(...prompts.map((p) => p.length));
-    const mask: number[][] = prompts.map((p) => [...Array<number>(width - p.length).fill(0), ...p.map(() => 1)]);
-    const ids = prompts.map((p) => [...Array<number>(width - p.length).fill(this.o.padTokenId), ...p]);
-    const positions = prompts.map((p) => [...Array<number>(width - p.length).fill(0), ...p.map((_, i) => i)]);
+    const { ids, mask, positions } = this.leftPad(prompts);
     const next = prompts.map((p) => p.length);
     const out: { ids: number[]; finish: GenerateResult['finish'] | null }[] = prompts.map(() => ({ ids: [], finish: null }));
     const stopIds = new Set(options.stopIds ?? []);
-    let past = this.emptyPast(n);
+    let past = this.emptyPast(prompts.length);
     let feedIds = ids;
     let feedPositions = positions;
     try {
@@ -180,16 +175,20 @@ export class OnnxLanguageModel implements LanguageModel {
 
   /** Logits of the last `keep` positions of left-padded rows, [rows, keep, vocab]. */
   private async forward(inputs: readonly (readonly number[])[], keep: number): Promise<{ logits: Float32Array; dispose: () => void }> {
-    const width = Math.max(...inputs.map((p) => p.length));
-    const pad = <T>(p: readonly number[], fill: T, f: (x: number, i: number) => T) => [...Array<T>(width - p.length).fill(fill), ...p.map(f)];
-    const result = await this.run(
-      inputs.map((p) => pad(p, this.o.padTokenId, (x) => x)),
-      inputs.map((p) => pad(p, 0, () => 1)),
-      inputs.map((p) => pad(p, 0, (_, i) => i)),
-      this.emptyPast(inputs.length),
-      keep,
-    );
+    const { ids, mask, positions } = this.leftPad(inputs);
+    const result = await this.run(ids, mask, positions, this.emptyPast(inputs.length), keep);
     return { logits: result.logits, dispose: () => disposeAll(result.present) };
+  }
+
+  /** Rows left-padded to the longest: pad ids, attention_mask 0 and position 0 on the left. */
+  private leftPad(rows: readonly (readonly number[])[]): { ids: number[][]; mask: number[][]; positions: number[][] } {
+    const width = Math.max(...rows.map((p) => p.length));
+    const pad = (p: readonly number[], fill: number, f: (x: number, i: number) => number) => [...Array<number>(width - p.length).fill(fill), ...p.map(f)];
+    return {
+      ids: rows.map((p) => pad(p, this.o.padTokenId, (x) => x)),
+      mask: rows.map((p) => pad(p, 0, () => 1)),
+      positions: rows.map((p) => pad(p, 0, (_, i) => i)),
+    };
   }
 
   private emptyPast(batch: number): Record<string, Tensor> {
