@@ -119,6 +119,15 @@ describe('rvs sweep and rvs eval', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
   }, 120_000);
 
+  it('refuses to overwrite an existing report unless --resume continues it', async () => {
+    const out = join(tmp, 'exists.json');
+    await writeFile(out, '{}');
+    const r = await rvs('eval', '--model', dir('target'), '--task', 'sciq', '--data', dir('sciq.jsonl'), '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`rvs: ${out}: already exists; continue it with --resume or choose another --out\n`);
+    expect(await readFile(out, 'utf8')).toBe('{}');
+  });
+
   it('a task that needs few-shot data without it fails with exit 2 and a hint', async () => {
     const r = await rvs('eval', '--model', dir('target'), '--task', 'gsm8k', '--data', dir('gsm-test.jsonl'), '--out', join(tmp, 'x.json'));
     expect(r.code).toBe(2);

@@ -144,7 +144,10 @@ async function sweepTasks(opts: EvalOptions): Promise<SweepTask[]> {
 }
 
 async function previousReport(opts: EvalOptions): Promise<Report | undefined> {
-  if (!opts.resume) return undefined;
+  if (!opts.resume) {
+    if (await stat(opts.out).catch(() => null)) throw new UsageError(`${opts.out}: already exists; continue it with --resume or choose another --out`);
+    return undefined;
+  }
   let text: string;
   try {
     text = await readFile(opts.out, 'utf8');
@@ -184,7 +187,8 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
     app: { name: 'rvs', version: program.version() ?? '0.0.0' },
     environment: { backend: opts.runtime === 'node' ? 'onnxruntime-node (cpu)' : 'onnxruntime-web (wasm)', node: process.version, platform: `${process.platform}-${process.arch}` },
     checkpoints,
-    recipe: roles ? (mergeRecipe(0, { rules }) as unknown as Record<string, unknown>) : null,
+    // α differs per run (runs[].alpha); the recipe records everything else.
+    recipe: roles ? { ...mergeRecipe(1, { rules }), vectors: [{ plus: 'grpo', minus: 'sft', alpha: 'per run' }] } : null,
   };
   let saving = Promise.resolve();
   // Model-written code (HumanEval) runs in Pyodide workers: no network, no host files.

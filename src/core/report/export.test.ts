@@ -62,6 +62,14 @@ describe('mergekit export', () => {
     expect(Object.fromEntries(coef)).toEqual(Object.fromEntries(models(mergekitYaml(report(), -1.5)).map((m) => [m.model, m.weight])));
   });
 
+  it("dtype: the recipe's, else (auto) the target's", () => {
+    const target = { name: 't', dtype: 'F16' };
+    const with_ = (recipe: Record<string, unknown> | null) => report({ recipe, checkpoints: { target, sft: { name: 's' }, grpo: { name: 'g' } } });
+    expect(mergekitYaml(with_({ dtype: 'auto' }), 1)).toMatch(/^dtype: float16$/m);
+    expect(mergekitYaml(with_({ dtype: 'F32' }), 1)).toMatch(/^dtype: float32$/m);
+    expect(mergekitYaml(with_(null), 1)).toMatch(/^dtype: float16$/m);
+  });
+
   it('quotes untrusted names so they stay one scalar', () => {
     const evil = report({ checkpoints: { target: { name: 'a: b\n- model: x' }, sft: { name: '"s"' }, grpo: { name: 'g' } } });
     expect(models(mergekitYaml(evil, 1)).map((m) => m.model)).toEqual(['a: b\n- model: x', 'g', '"s"']);

@@ -45,7 +45,8 @@ export function reportAlphas(report: Report): number[] {
 }
 
 function dtypeOf(report: Report): string {
-  const dtype = String(report.recipe?.['dtype'] ?? report.checkpoints.target?.dtype ?? 'BF16');
+  const recipeDtype = report.recipe?.['dtype'];
+  const dtype = String((recipeDtype !== 'auto' ? recipeDtype : undefined) ?? report.checkpoints.target?.dtype ?? 'BF16');
   return { BF16: 'bfloat16', F16: 'float16', F32: 'float32' }[dtype.toUpperCase()] ?? 'bfloat16';
 }
 
