@@ -22,9 +22,10 @@ import { openModel } from '../node/model.ts';
 import { createNodeSandbox } from '../node/sandbox-node.ts';
 import { buildDemoFamily, DEMO_MEMBERS } from './demo.ts';
 import { DEMO_DATA } from './demo-data.ts';
-import { Engine } from './engine.ts';
+import { Engine, type EngineOptions } from './engine.ts';
 import type { RunUpdate, SweepEvent, SweepRequest } from './evaluation.ts';
 import type { OrtModule } from './ort-types.ts';
+import { memoryScratch } from './scratch.ts';
 import { MemoryDirectoryHandle } from './testing/memory-handles.ts';
 
 const sandboxes: { dispose(): Promise<void> }[] = [];
@@ -32,7 +33,7 @@ afterAll(async () => {
   for (const s of sandboxes) await s.dispose();
 });
 
-function engine(): Engine {
+function engine(extra: Partial<EngineOptions> = {}): Engine {
   return new Engine({
     getDevice: async () => ({ device: null, reason: 'no GPU in this test' }),
     shaders: { merge: '' },
@@ -47,6 +48,7 @@ function engine(): Engine {
       return s;
     },
     app: { name: 'test', version: '1' },
+    ...extra,
   });
 }
 
@@ -230,5 +232,22 @@ describe('evaluation in the engine (wasm fallback)', () => {
     for await (const entry of dest.values()) left.push(entry.name);
     expect(left).toEqual([]);
   });
-});
 
+  it('removes its scratch space when the destination is refused', async () => {
+    const scratches: { removed: boolean }[] = [];
+    const e = engine({
+      scratch: async () => {
+        const s = await memoryScratch();
+        const record = { removed: false };
+        scratches.push(record);
+        return { ...s, remove: async () => void (record.removed = true) };
+      },
+    });
+    await e.loadDemo();
+    const dest = new MemoryDirectoryHandle('busy');
+    dest.put('notes.txt', new Uint8Array([1]));
+    await expect(e.exportOnnx(mergeRecipe(1), dest, {})).rejects.toMatchObject({ code: 'OUTPUT_NOT_EMPTY' });
+    expect(dest.paths()).toEqual(['notes.txt']);
+    expect(scratches).toEqual([{ removed: true }]);
+  });
+});

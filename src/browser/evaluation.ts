@@ -237,7 +237,7 @@ export async function runGenerate(
   request: GenerateRequest,
   job: { readonly signal?: AbortSignal; readonly onProgress?: (p: GenerateSnapshot) => void },
   counters: () => EngineCounters,
-): Promise<Omit<GenerateOutcome, 'counters'> & { counters: EngineCounters }> {
+): Promise<GenerateOutcome> {
   const { tokenizer } = host;
   const snapshot = (phase: GenerateSnapshot['phase'], text = '', tokens = 0): GenerateSnapshot => ({ phase, loadBytesDone: 0, loadBytesTotal: 0, text, tokens });
   job.onProgress?.(snapshot('applying'));

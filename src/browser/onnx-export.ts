@@ -55,38 +55,41 @@ export interface OnnxExportOptions {
 }
 
 export async function exportMergedOnnx(o: OnnxExportOptions): Promise<{ files: string[]; bytes: number; tensors: number }> {
-  const plan = planMerge(o.recipe, o.roles);
-  const config = parseDecoderConfig(plan.primary.config ?? {});
-  const out = countingSink(await nestedFolderSink(o.dest));
-  const share = plan.outputBytes;
+  // The scratch folder goes whatever happens, a refused destination included.
   try {
-    await mergeToFolder({
-      recipe: o.recipe, roles: o.roles, backend: o.backend, out: o.scratch.sink,
-      ...(o.signal ? { signal: o.signal } : {}),
-      onProgress: (p) => o.onProgress?.({ ...p, bytesDone: (p.bytesDone / Math.max(1, p.bytesTotal)) * share, bytesTotal: 2 * share, tensorsTotal: 2 * p.tensorsTotal }),
-    });
-    await o.scratch.sink.commit();
-    const merged = await openCheckpoint(o.scratch.source);
-    const tensors = merged.tensors.size;
-    let done = 0;
-    let last = '';
-    await exportOnnx(merged, config, out.sink, {
-      ...(o.signal ? { signal: o.signal } : {}),
-      onProgress: (p) => {
-        if (p.tensor !== last) {
-          last = p.tensor;
-          done++;
-        }
-        const fraction = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 1;
-        o.onProgress?.({ bytesDone: share + fraction * share, bytesTotal: 2 * share, tensorsDone: tensors + done, tensorsTotal: 2 * tensors, tensor: p.tensor });
-      },
-    });
-    await out.sink.commit();
-  } catch (e) {
-    await out.sink.abort();
-    throw e;
+    const plan = planMerge(o.recipe, o.roles);
+    const config = parseDecoderConfig(plan.primary.config ?? {});
+    const out = countingSink(await nestedFolderSink(o.dest));
+    const share = plan.outputBytes;
+    try {
+      await mergeToFolder({
+        recipe: o.recipe, roles: o.roles, backend: o.backend, out: o.scratch.sink,
+        ...(o.signal ? { signal: o.signal } : {}),
+        onProgress: (p) => o.onProgress?.({ ...p, bytesDone: (p.bytesDone / Math.max(1, p.bytesTotal)) * share, bytesTotal: 2 * share, tensorsTotal: 2 * p.tensorsTotal }),
+      });
+      await o.scratch.sink.commit();
+      const merged = await openCheckpoint(o.scratch.source);
+      const tensors = merged.tensors.size;
+      let done = 0;
+      let last = '';
+      await exportOnnx(merged, config, out.sink, {
+        ...(o.signal ? { signal: o.signal } : {}),
+        onProgress: (p) => {
+          if (p.tensor !== last) {
+            last = p.tensor;
+            done++;
+          }
+          const fraction = p.bytesTotal > 0 ? p.bytesDone / p.bytesTotal : 1;
+          o.onProgress?.({ bytesDone: share + fraction * share, bytesTotal: 2 * share, tensorsDone: tensors + done, tensorsTotal: 2 * tensors, tensor: p.tensor });
+        },
+      });
+      await out.sink.commit();
+    } catch (e) {
+      await out.sink.abort();
+      throw e;
+    }
+    return { files: out.files, bytes: out.bytes(), tensors: plan.tensors.length };
   } finally {
     await o.scratch.remove();
   }
-  return { files: out.files, bytes: out.bytes(), tensors: plan.tensors.length };
 }

@@ -78,7 +78,7 @@ export function useHubData(b: Benchmark): HubData {
       const from = `${dataset.repo} (${configOf(dataset)}: ${splits.map((x) => x.split).join(' and ')})`;
       setState({ status: 'done', message: received.size > 0 ? `${from}: ${formatBytes(fetched)} fetched from Hugging Face.` : `${from}: from this browser’s cache.` });
     } catch (e) {
-      const cancelled = abort.signal.aborted || isCancelled(e) || (e as { code?: string }).code === 'ABORTED';
+      const cancelled = abort.signal.aborted || isCancelled(e);
       setState(cancelled ? { status: 'cancelled', message: 'Cancelled — nothing was loaded.' } : { status: 'error', message: errorLine(e) });
     } finally {
       if (controller.current === abort) controller.current = null;

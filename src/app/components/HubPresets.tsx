@@ -11,10 +11,9 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { DownloadProgress } from '../../core/checkpoint/hub-download.ts';
 import { checkRepoId } from '../../core/checkpoint/hub.ts';
-import { HF_ENDPOINT } from '../../core/eval/hub.ts';
 import type { SlotId } from '../../browser/engine.ts';
 import { opfsHubCache, type CachedModel, type HubCache } from '../../browser/hub-cache.ts';
-import { hubEndpoint, hubFetch, setHubEndpoint, subscribeHubEndpoint } from '../../browser/hub-endpoint.ts';
+import { effectiveHubEndpoint, hubEndpoint, hubFetch, setHubEndpoint, subscribeHubEndpoint } from '../../browser/hub-endpoint.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatBytes } from '../format.ts';
 import { errorLine, isCancelled } from '../store/jobs.ts';
@@ -182,7 +181,7 @@ export function HubPresets() {
         setRun({ status: 'running', progress: null, repo: t.repo });
         const got = await cache.download(t.repo, {
           fetch: hubFetch,
-          endpoint: endpoint.trim() || HF_ENDPOINT,
+          endpoint: effectiveHubEndpoint(),
           revision: t.revision,
           ...(token ? { token } : {}),
           signal: abort.signal,
@@ -199,7 +198,7 @@ export function HubPresets() {
       }
       setRun({ status: 'done', message: `${notes.join('; ')}.` });
     } catch (e) {
-      setRun(abort.signal.aborted || isCancelled(e) || (e as { code?: string }).code === 'ABORTED'
+      setRun(abort.signal.aborted || isCancelled(e)
         ? { status: 'cancelled', message: 'Cancelled — what arrived is kept; Download resumes it.' }
         : { status: 'error', message: errorLine(e) });
     } finally {

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { CartesianGrid, ErrorBar, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Report } from '../../core/report/schema.ts';
 import { formatAlpha, formatPercent } from '../format.ts';
@@ -30,8 +31,8 @@ function rowsOf(drawn: readonly Drawn[]): Record<string, number>[] {
 
 /** Accuracy (each benchmark's headline metric) vs α with ± 1 standard error; an overlaid report dashed. */
 export function SweepChart({ report, overlay, overlayName }: { report: Report; overlay: Report | null; overlayName: string | null }) {
-  const mine = seriesOf(report);
-  const theirs = overlay ? seriesOf(overlay) : [];
+  const mine = useMemo(() => seriesOf(report), [report]);
+  const theirs = useMemo(() => (overlay ? seriesOf(overlay) : []), [overlay]);
   const colorOf = (task: string) => COLORS[[...new Set([...mine, ...theirs].map((s) => s.task))].indexOf(task) % COLORS.length]!;
   const drawn: Drawn[] = [
     ...mine.map((s, i) => ({ key: `s${i}`, name: `${s.task} (${s.metric})`, color: colorOf(s.task), dashed: false, series: s })),
@@ -65,7 +66,7 @@ export function SweepChart({ report, overlay, overlayName }: { report: Report; o
 
 /** The same numbers as a table: value ± stderr per benchmark and α (partial: still running). */
 export function ScoresTable({ report }: { report: Report }) {
-  const series = seriesOf(report);
+  const series = useMemo(() => seriesOf(report), [report]);
   const alphas = [...new Set(series.flatMap((s) => s.points.map((p) => p.alpha)))].sort((a, b) => a - b);
   if (series.length === 0) return null;
   return (

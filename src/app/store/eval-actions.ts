@@ -12,6 +12,8 @@ import { mergeBlocker, type StudioActions, type StudioState } from './state.ts';
 
 type Jobs = ReturnType<typeof createJobRunner<StudioState>>;
 
+const BUSY = 'Wait for the running job to finish, or cancel it.';
+
 type EvalActions = Pick<
   StudioActions,
   'setEvalSettings' | 'chooseBenchmark' | 'setData' | 'clearData' | 'runSweep' | 'openReport' | 'clearOverlay' | 'generate' | 'refreshDiagnostics' | 'exportOnnx'
@@ -68,6 +70,8 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
       if (blocker) return set({ notice: blocker });
       const request = sweepRequestOf(evalSettings, rulesOf(settings), useVector);
       if ('error' in request) return set({ notice: request.error });
+      // Checked before the shown sweep is cleared: a refused sweep leaves it in place.
+      if (jobs.running()) return set({ notice: BUSY });
       let live: Report | null = null;
       if (get().shown?.origin === 'sweep') set({ shown: null });
       const started = await jobs.run('sweep', (job) =>
@@ -79,7 +83,7 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
           },
         }),
       );
-      if (!started) return set({ notice: 'Wait for the running job to finish, or cancel it.' });
+      if (!started) return set({ notice: BUSY });
       const result = get().sweep.result;
       if (result && get().sweep.status === 'done') showSweep(result);
       await get().refreshDiagnostics();
@@ -105,7 +109,7 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
       const { settings, useVector } = get();
       const request = { prompt, chat, maxNewTokens, alpha: settings.alpha, rules: rulesOf(settings), useVector };
       const started = await jobs.run('tryIt', (job) => engine.generate(request, job));
-      if (!started) return set({ notice: 'Wait for the running job to finish, or cancel it.' });
+      if (!started) return set({ notice: BUSY });
       await get().refreshDiagnostics();
     },
     async refreshDiagnostics() {

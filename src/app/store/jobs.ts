@@ -22,8 +22,15 @@ export function errorLine(e: unknown): string {
   return first.length > 240 ? `${first.slice(0, 239)}…` : first;
 }
 
+/**
+ * A failure that is a cancellation: core's `CANCELLED` (merge, export, evaluation), the Hub
+ * clients' `ABORTED`, or the platform's `AbortError` (e.g. `signal.throwIfAborted()` in the
+ * sandbox pool; its name survives the worker boundary).
+ */
 export function isCancelled(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'CANCELLED';
+  if (typeof e !== 'object' || e === null) return false;
+  const { code, name } = e as { code?: unknown; name?: unknown };
+  return code === 'CANCELLED' || code === 'ABORTED' || name === 'AbortError';
 }
 
 /** Jobs the store can run; one at a time (they share the GPU). */

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { RemoteError } from '../../browser/wire.ts';
+import { EvalError } from '../../core/eval/errors.ts';
+import { isCancelled } from './jobs.ts';
+
+describe('isCancelled', () => {
+  it('knows every way a cancellation arrives, and nothing else', () => {
+    const aborted = new AbortController();
+    aborted.abort();
+    let thrown: unknown;
+    try {
+      aborted.signal.throwIfAborted();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(isCancelled(thrown)).toBe(true); // the platform's AbortError (the sandbox pool)
+    expect(isCancelled(new RemoteError({ wireError: true, name: 'AbortError', message: 'aborted', code: undefined, stack: undefined, details: {} }))).toBe(true);
+    expect(isCancelled(new EvalError('CANCELLED', 'sweep cancelled'))).toBe(true);
+    expect(isCancelled({ code: 'ABORTED' })).toBe(true); // the Hub clients
+    expect(isCancelled(new EvalError('BAD_OPTION', 'give at least one α'))).toBe(false);
+    expect(isCancelled(new Error('boom'))).toBe(false);
+    expect(isCancelled('CANCELLED')).toBe(false);
+    expect(isCancelled(null)).toBe(false);
+  });
+});
