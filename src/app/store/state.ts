@@ -114,6 +114,8 @@ export function isBusy(s: StudioData): boolean {
 export function mergeBlocker(s: StudioData): string | null {
   const { status, result, error } = s.compat.merge;
   if (error) return error;
+  // A slot still opening would replace a checkpoint under a running job.
+  if (Object.values(s.slots).some((slot) => slot.status === 'loading')) return 'Wait for the checkpoints to finish loading.';
   if (!result || status === 'idle') return 'Load the checkpoints first.';
   if (result.missing.length > 0) return `Load ${result.missing.map(slotName).join(' and ')} first.`;
   if (result.report && !result.report.ok) {

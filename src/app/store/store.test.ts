@@ -43,6 +43,8 @@ describe('studio store', () => {
     expect(s.compat.merge.result?.report?.ok).toBe(true);
     expect(mergeBlocker(s)).toBeNull();
     expect(analysisBlocker(s)).toBeNull();
+    // A slot that is still opening blocks merges and sweeps until it settles.
+    expect(mergeBlocker({ ...s, slots: { ...s.slots, target: { status: 'loading', label: 'x' } } })).toBe('Wait for the checkpoints to finish loading.');
 
     await s.extractVector();
     s = store.getState();
