@@ -12,6 +12,7 @@ import { downloadFiles, type DownloadProgress, type DownloadRecord, type Downloa
 import { checkRepoId, listModelFiles, ModelHubError, type RepoListing } from '../core/checkpoint/hub.ts';
 import type { HubFetch } from '../core/eval/hub.ts';
 import type { ByteSink } from '../core/io/bytes.ts';
+import { directoryFolderSource } from './folder-source.ts';
 import type { DirectoryHandleLike, FileHandleLike, WritableLike } from './fs-access.ts';
 
 export type HubCacheErrorCode =
@@ -112,11 +113,7 @@ export function handleTarget(dir: DirectoryHandleLike): DownloadTarget {
   };
   return {
     name: dir.name,
-    async list() {
-      const names: string[] = [];
-      for await (const entry of dir.values()) if (entry.kind === 'file') names.push(entry.name);
-      return names.sort();
-    },
+    list: () => directoryFolderSource(dir).list(),
     async size(file) {
       const handle = await fileOrNull(dir, file);
       return handle ? (await handle.getFile()).size : null;

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeText, parseBbh, parseGsm8k, parsePredictions, parseSciq, SCIQ_LAYOUT } from './datasets.ts';
-import { EvalError } from './errors.ts';
+import { evalError as failure } from './testing.ts';
 
-function failure(fn: () => unknown): EvalError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EvalError) return e;
-    throw e;
-  }
-  throw new Error('expected an EvalError');
-}
 
 describe('loaders', () => {
   it('read GSM8K JSONL and JSON arrays, and BBH {"examples": [...]}', () => {

@@ -3,7 +3,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeSandbox } from '../../node/sandbox-node.ts';
-import { EvalError } from './errors.ts';
+import { asyncEvalError, evalError } from './testing.ts';
 import {
   HUMANEVAL,
   humanevalCompletion,
@@ -46,26 +46,6 @@ const PROBLEMS: HumanEvalProblem[] = [
 
 const jsonl = (rows: readonly object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const bytes = (text: string) => new TextEncoder().encode(text);
-
-function evalError(fn: () => unknown): EvalError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EvalError) return e;
-    throw e;
-  }
-  throw new Error('expected an EvalError');
-}
-
-async function asyncEvalError(promise: Promise<unknown>): Promise<EvalError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof EvalError) return e;
-    throw e;
-  }
-  throw new Error('expected an EvalError');
-}
 
 describe('HumanEval loader', () => {
   it('reads .jsonl and .jsonl.gz bytes (gzip from node:zlib)', async () => {

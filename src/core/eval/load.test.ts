@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { blobSource } from '../io/bytes.ts';
-import { EvalError } from './errors.ts';
+import { asyncEvalError as failure } from './testing.ts';
 import { dataFormat, gunzip, loadDocs, loadRows } from './load.ts';
 import { BBH_TASKS } from './tasks/bbh.ts';
 import { gsm8k } from './tasks/gsm8k.ts';
@@ -11,11 +11,6 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const G = { question: 'Tom has 3 apples and buys 4 more. How many?', answer: '3 + 4 = <<3+4=7>>7\n#### 7' };
 const S = { question: 'What gas do plants take in?', distractor3: 'neon', distractor1: 'oxygen', distractor2: 'helium', correct_answer: 'carbon dioxide', support: 'Plants use it.', id: 7 };
 
-async function failure(p: Promise<unknown>): Promise<EvalError> {
-  const e = await p.catch((x: unknown) => x);
-  if (e instanceof EvalError) return e;
-  throw new Error(`expected an EvalError, got ${String(e)}`);
-}
 
 describe('dataFormat', () => {
   it('routes by extension, case-insensitive', () => {

@@ -53,37 +53,14 @@ function dtypeOf(report: Report): string {
 export function mergekitYaml(report: Report, alpha: number, method: MergekitMethod = 'linear'): string {
   const n = names(report);
   const lines = [`# θ_target + α·(θ_GRPO − θ_SFT), α = ${alpha}, from an rvs-report/1 of ${report.createdAt}`];
-  if (method === 'linear') {
-    lines.push(
-      'merge_method: linear',
-      'models:',
-      `  - model: ${yamlString(n.target)}`,
-      '    parameters:',
-      '      weight: 1.0',
-      `  - model: ${yamlString(n.grpo)}`,
-      '    parameters:',
-      `      weight: ${alpha}`,
-      `  - model: ${yamlString(n.sft)}`,
-      '    parameters:',
-      `      weight: ${-alpha}`,
-      'parameters:',
-      '  normalize: false',
-    );
-  } else {
-    lines.push(
-      'merge_method: task_arithmetic',
-      `base_model: ${yamlString(n.sft)}`,
-      'models:',
-      `  - model: ${yamlString(n.target)}`,
-      '    parameters:',
-      '      weight: 1.0',
-      `  - model: ${yamlString(n.grpo)}`,
-      '    parameters:',
-      `      weight: ${alpha}`,
-      'parameters:',
-      '  normalize: false',
-    );
-  }
+  // Models with their weights: linear takes [1, α, −α] on [target, GRPO, SFT]; task_arithmetic
+  // adds 1·(target − SFT) + α·(GRPO − SFT) to the SFT base.
+  const models: [string, string][] = [[n.target, '1.0'], [n.grpo, String(alpha)], ...(method === 'linear' ? [[n.sft, String(-alpha)] as [string, string]] : [])];
+  lines.push(`merge_method: ${method}`);
+  if (method === 'task_arithmetic') lines.push(`base_model: ${yamlString(n.sft)}`);
+  lines.push('models:');
+  for (const [model, weight] of models) lines.push(`  - model: ${yamlString(model)}`, '    parameters:', `      weight: ${weight}`);
+  lines.push('parameters:', '  normalize: false');
   lines.push(`dtype: ${dtypeOf(report)}`);
   return `${lines.join('\n')}\n`;
 }
