@@ -320,7 +320,7 @@ export class Engine implements StudioEngine {
     );
     const { info } = await this.compute();
     const header = reportHeader({
-      roles: this.roles(), useVector: request.useVector, rules: request.rules, mode: host.mode,
+      roles: this.roles(), useVector: request.useVector, mode: host.mode,
       adapter: info.kind === 'webgpu' ? { name: info.adapter, software: info.software } : null,
       app: this.options.app ?? { name: 'Reasoning Vector Studio', version: '0' },
     });

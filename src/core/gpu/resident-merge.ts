@@ -6,8 +6,11 @@
  * again and the session stays as it is.
  *
  * The kernel is the merge kernel of merge-webgpu.ts, so the weights are bit for bit those that
- * `rvs merge --dtype F32` writes. Each tensor is one dispatch over its whole buffer (the session
- * binds whole tensors anyway), so a tensor must fit the device's binding limit.
+ * `rvs merge` writes for the plan's output dtype, decoded to float32: with F32 one dispatch per
+ * tensor; with another dtype (a recipe's `auto`: the target's BF16, as a user would save it) the
+ * kernel first writes that dtype into a scratch buffer, then a copy pass decodes it into the weight
+ * buffer. Each tensor is one dispatch over its whole buffer (the session binds whole tensors
+ * anyway), so a tensor must fit the device's binding limit.
  *
  *   checkpoint bytes ──upload once──► resident inputs ──merge kernel (α)──► weight buffers ──► session
  *                                                      ▲ apply(plan) again for a new α
@@ -122,13 +125,30 @@ export async function createResidentMerge(
       return b;
     });
 
+    const track = (b: GPUBuffer) => (created.push(b), b);
+    // Per weight, created on first use: the rounded result and the decode pass's parameters.
+    const scratch: GPUBuffer[] = [];
+    const decodeParamsOf: GPUBuffer[] = [];
+    const scratchFor = (i: number, bytes: number): GPUBuffer => {
+      if (!scratch[i] || scratch[i].size < bytes) {
+        scratch[i]?.destroy();
+        scratch[i] = track(device.createBuffer({ label: `${label}/rounded/${keys[i]!.key}`, size: Math.max(16, bytes), usage: Usage.STORAGE }));
+      }
+      return scratch[i];
+    };
+
     return {
       weights,
       residentBytes,
       async apply(next) {
         const nextJobs = jobsFor(next, keys);
+        const pipeline = (job: TensorJob, outDtype: FloatDtype) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype, stats: false, output: true });
         const pipelines = await Promise.all(
-          nextJobs.map((job) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: 'F32', stats: false, output: true })),
+          nextJobs.map(async (job) => {
+            if (!rounds(job)) return { merge: await pipeline(job, 'F32'), decode: null };
+            const dtype = asFloat(job.outDtype);
+            return { merge: await pipeline(job, dtype), decode: await kernel.pipeline({ op: 'copy', inputDtypes: [dtype], outDtype: 'F32', stats: false, output: true }) };
+          }),
         );
         device.pushErrorScope('validation');
         const encoder = device.createCommandEncoder({ label: `${label}/encoder` });
@@ -139,9 +159,19 @@ export async function createResidentMerge(
             if (!buffer) throw new GpuKernelError('INVALID_TASK', `${label}: ${job.name}: input ${loc.info.name} of ${loc.shard.file} is not resident; create a new resident merge for this plan`);
             return buffer;
           });
+          const { merge, decode } = pipelines[i]!;
           kernel.writeParams(params[i]!, job.count, Math.fround(job.alpha));
-          const bindGroup = kernel.bindGroup({ params: params[i]!, inputs: ins, output: weights[i]!.buffer }, `${label}/bind/${job.name}`);
-          kernel.dispatch(pass, pipelines[i]!, bindGroup, job.count);
+          if (!decode) {
+            const bindGroup = kernel.bindGroup({ params: params[i]!, inputs: ins, output: weights[i]!.buffer }, `${label}/bind/${job.name}`);
+            kernel.dispatch(pass, merge, bindGroup, job.count);
+            return;
+          }
+          // Round to the output dtype, then decode: what a saved checkpoint of this dtype holds.
+          const rounded = scratchFor(i, gpuBytes(asFloat(job.outDtype), job.count));
+          kernel.dispatch(pass, merge, kernel.bindGroup({ params: params[i]!, inputs: ins, output: rounded }, `${label}/bind/${job.name}`), job.count);
+          const decodeParams = (decodeParamsOf[i] ??= track(device.createBuffer({ label: `${label}/params/${i}/decode`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST })));
+          kernel.writeParams(decodeParams, job.count, 0);
+          kernel.dispatch(pass, decode, kernel.bindGroup({ params: decodeParams, inputs: [rounded], output: weights[i]!.buffer }, `${label}/bind/${job.name}/decode`), job.count);
         });
         pass.end();
         device.queue.submit([encoder.finish()]);
@@ -159,6 +189,14 @@ export async function createResidentMerge(
     kernel.destroy();
     throw e;
   }
+}
+
+/**
+ * Whether a job's result is rounded to a narrower dtype before the model reads it as float32 (a
+ * copy into the input's own dtype is exact: it decodes straight to float32).
+ */
+function rounds(job: TensorJob): boolean {
+  return job.outDtype !== 'F32' && !(job.op === 'copy' && job.outDtype === job.inputs[0]!.info.dtype);
 }
 
 /** The plan's job for each key, checked against the key's dims and the kernel's input count. */
