@@ -14,7 +14,9 @@
 //     and Node 20's V8 and Chromium's V8 round Math.exp / Math.log differently in the last bit on
 //     some inputs (measured: ~10% / ~5% of inputs). Compared within 1e-13, which a float32
 //     difference in the logits could not meet.
-// Outputs, filtered answers, scores and metrics are compared exactly.
+// Outputs, filtered answers, scores and metrics are compared exactly. (The two arithmetics differ
+// by ~1e-3 in these log-likelihoods at α ≠ 0, measured: a studio ignoring its Weights setting
+// would fail the 1e-6 comparison.)
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
@@ -79,6 +81,7 @@ async function studioSweep(page: Page, dir: string, weights: string, webgpu: boo
   await evaluate.getByLabel('Weights').selectOption(weights);
   await evaluate.getByRole('button', { name: 'Run sweep' }).click();
   await expect(evaluate.getByText(/^Sweep finished: 6 runs/)).toBeVisible({ timeout: 180_000 });
+  await expect(panel(page, 'Report').getByTestId('report-recipe')).toContainText(weights === 'f32' ? 'exact float32 weights' : 'weights in the checkpoint’s dtype');
   const [download] = await Promise.all([page.waitForEvent('download'), panel(page, 'Report').getByRole('button', { name: 'Export report' }).click()]);
   return parseReport(await readFile((await download.path())!, 'utf8'));
 }

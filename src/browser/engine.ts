@@ -4,7 +4,7 @@
  * checkpoints by slot, the kernel backend on onnxruntime's GPUDevice, the evaluation data and the
  * evaluated model, and runs the core:
  *   openCheckpoint → planMerge (compatibility) → executePlan (statistics) / mergeToFolder (save)
- *   → exportOnnx; ModelHost (one session, α applied in place) → runSweep / generate.
+ *   → exportOnnx; ModelHost (one session, α applied in place) → runEvaluation / generate.
  *
  * Results are plain serialisable data; GPU objects and checkpoints never leave the worker. Every
  * read of a checkpoint file and every session created is counted (`diagnostics`).
