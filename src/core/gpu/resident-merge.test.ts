@@ -97,7 +97,7 @@ describe.skipIf(!gpu)('resident GPU merge', () => {
         await expectMatchesCpu(device, resident, recipe(alpha), roles);
       }
       // What it holds: each distinct input once, and two bytes per weight element.
-      const inputs = residentInputLengths(plan, keys).reduce((n, b) => n + residentBufferBytes(b), 0);
+      const inputs = residentInputLengths(plan, keys).reduce((n, b) => n + residentBufferBytes(b.bytes), 0);
       const weights = keys.reduce((n, k) => n + residentBufferBytes(2 * k.dims.reduce((a, b) => a * b, 1)), 0);
       expect(resident.residentBytes).toBe(inputs + weights);
       expect(resident.weights.every((w) => w.dtype === 'F16')).toBe(true);

@@ -179,11 +179,11 @@ function residentInputs(jobs: readonly TensorJob[]): TensorLocation[] {
 }
 
 /**
- * The byte length of each input tensor a resident merge of `plan` for `keys` keeps on the GPU (its
- * buffers are `residentBufferBytes` of these): what the memory plan counts as merge inputs.
+ * Each input tensor a resident merge of `plan` for `keys` keeps on the GPU, as byte length and
+ * dtype (its buffers are `residentBufferBytes` of these): what the memory plan counts as merge inputs.
  */
-export function residentInputLengths(plan: MergePlan, keys: readonly { readonly key: string; readonly dims: readonly number[] }[]): number[] {
-  return residentInputs(jobsFor(plan, keys)).map((loc) => loc.info.end - loc.info.begin);
+export function residentInputLengths(plan: MergePlan, keys: readonly { readonly key: string; readonly dims: readonly number[] }[]): { bytes: number; dtype: FloatDtype }[] {
+  return residentInputs(jobsFor(plan, keys)).map((loc) => ({ bytes: loc.info.end - loc.info.begin, dtype: asFloat(loc.info.dtype) }));
 }
 
 /** The plan's job for each key, checked against the key's dims and the kernel's input count. */
