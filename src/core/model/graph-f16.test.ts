@@ -123,6 +123,8 @@ describe('float16 decoder graph on onnxruntime-node (CPU)', () => {
     const rows: string[] = [];
     let agree = 0;
     let total = 0;
+    let diff = 0;
+    let scale = 0;
     for (const shape of [TIED, UNTIED]) {
       for (const member of MEMBERS) {
         const m = await tinyModel(shape, { member });
@@ -132,6 +134,10 @@ describe('float16 decoder graph on onnxruntime-node (CPU)', () => {
         for (const ids of prompts(8, m.config.vocabSize, 1234, 32)) {
           const [a, b] = [await f16.logits(ids), await f32.logits(ids)];
           const v = m.config.vocabSize;
+          for (let i = 0; i < a.length; i++) {
+            diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+            scale = Math.max(scale, Math.abs(b[i]!));
+          }
           for (let p = 0; p < ids.length; p++) {
             n++;
             if (argmax(a.subarray(p * v, (p + 1) * v)) === argmax(b.subarray(p * v, (p + 1) * v))) same++;
@@ -142,7 +148,10 @@ describe('float16 decoder graph on onnxruntime-node (CPU)', () => {
         total += n;
       }
     }
-    console.log(`float16 top-1 agreement with float32 (8 prompts × 32 positions per model): ${agree}/${total} = ${((100 * agree) / total).toFixed(2)}%\n  ${rows.join('\n  ')}`);
+    console.log(
+      `float16 top-1 agreement with float32 (8 prompts × 32 positions per model): ${agree}/${total} = ${((100 * agree) / total).toFixed(2)}%;` +
+        ` max |logit difference| ${diff.toExponential(2)} (max |logit| ${scale.toFixed(2)})\n  ${rows.join('\n  ')}`,
+    );
     expect(agree / total).toBeGreaterThanOrEqual(0.99);
   });
 });
