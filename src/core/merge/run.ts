@@ -1,7 +1,8 @@
 /** A whole merge: plan, lay out the files, stream the tensors, carry the side files, commit. */
 import type { Checkpoint } from '../checkpoint/checkpoint.ts';
 import { SIDE_FILES } from '../checkpoint/checkpoint.ts';
-import { copyFile, type FolderSink } from '../io/bytes.ts';
+import { savedConfigText } from '../checkpoint/saved-config.ts';
+import { copyFile, readText, type FolderSink } from '../io/bytes.ts';
 import { layoutFiles, SafetensorsWriter, type FileLayout } from '../safetensors/writer.ts';
 import { executePlan, type ExecuteResult, type MergeProgress } from './execute.ts';
 import type { KernelBackend } from './kernel.ts';
@@ -44,7 +45,16 @@ export async function mergeToFolder(options: MergeToFolderOptions): Promise<Merg
     });
     await writer.finish();
     for (const file of SIDE_FILES) {
-      if (plan.primary.files.includes(file)) await copyFile(plan.primary.folder, file, out);
+      if (!plan.primary.files.includes(file)) continue;
+      if (file === 'config.json' && plan.primary.config) {
+        // Its torch_dtype / dtype say what the shards hold now.
+        const text = savedConfigText(await readText(plan.primary.folder, file), plan.primary.config, plan.outputs);
+        const sink = await out.create(file);
+        await sink.write(new TextEncoder().encode(text));
+        await sink.close();
+      } else {
+        await copyFile(plan.primary.folder, file, out);
+      }
     }
     await out.commit();
     return { ...result, plan, layout };
