@@ -9,7 +9,7 @@ import { readHeader, type SafetensorsHeader, type TensorInfo } from '../safetens
 import { INDEX_FILE, SINGLE_FILE } from '../safetensors/writer.ts';
 import { tokenizerIdCount, type TokenizerIds } from './tokenizer-ids.ts';
 
-export type CheckpointErrorCode = 'NO_WEIGHTS' | 'CONFIG_INVALID';
+export type CheckpointErrorCode = 'NO_WEIGHTS' | 'CONFIG_INVALID' | 'NOT_A_VECTOR';
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';

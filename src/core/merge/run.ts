@@ -2,6 +2,7 @@
 import type { Checkpoint } from '../checkpoint/checkpoint.ts';
 import { SIDE_FILES } from '../checkpoint/checkpoint.ts';
 import { savedConfigText } from '../checkpoint/saved-config.ts';
+import { RECIPE_METADATA_KEY } from '../checkpoint/vector-origin.ts';
 import { copyFile, readText, type FolderSink } from '../io/bytes.ts';
 import { layoutFiles, SafetensorsWriter, type FileLayout } from '../safetensors/writer.ts';
 import { executePlan, type ExecuteResult, type MergeProgress } from './execute.ts';
@@ -33,7 +34,7 @@ export async function mergeToFolder(options: MergeToFolderOptions): Promise<Merg
     const plan = planMerge(options.recipe, options.roles);
     const layout = layoutFiles(plan.outputs, {
       ...(options.shardSize === undefined ? {} : { shardSize: options.shardSize }),
-      metadata: { 'rvs.recipe': JSON.stringify(options.recipe) },
+      metadata: { [RECIPE_METADATA_KEY]: JSON.stringify(options.recipe) },
     });
     const writer = new SafetensorsWriter(layout, out);
     const result = await executePlan(plan, options.backend, {
