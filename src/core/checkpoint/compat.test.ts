@@ -50,6 +50,22 @@ describe('compareCheckpoints groups by tensor', () => {
   });
 });
 
+describe('config.json fields', () => {
+  it('compares rope_theta as the model reads it, in either layout', async () => {
+    const v5 = async (m: FamilyMember, theta: number) => {
+      const c = await member(m, TINY_QWEN2);
+      const { rope_theta: _, ...rest } = c.config!;
+      return { ...c, config: { ...rest, rope_parameters: { rope_type: 'default', rope_theta: theta } } };
+    };
+    const target = await member('target', TINY_QWEN2);
+    const theta = target.config!['rope_theta'] as number;
+    const same = compareCheckpoints(trio(target, await v5('sft', theta), await v5('grpo', theta)), { primary: 'target' });
+    expect(same.issues.filter((i) => i.field === 'rope_theta')).toEqual([]);
+    const other = compareCheckpoints(trio(target, await v5('sft', theta), await v5('grpo', theta * 10)), { primary: 'target' });
+    expect(other.issues.filter((i) => i.field === 'rope_theta').map((i) => [i.severity, i.roles])).toEqual([['warning', ['grpo']]]);
+  });
+});
+
 describe('the tokenizer against the embedding', () => {
   it('counts ids as the loaded tokenizer does (vocabulary and added tokens), for object and list vocabularies', () => {
     for (const vocabSize of [259, 300, 512]) {

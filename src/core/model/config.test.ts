@@ -27,6 +27,8 @@ describe('RoPE settings', () => {
   it('reads rope_theta from rope_parameters (transformers 5, mergekit) when there is no top-level rope_theta', () => {
     const v5 = withRope({ rope_theta: undefined, rope_parameters: { rope_theta: 1000000.0, rope_type: 'default' } });
     expect(parseDecoderConfig(v5).ropeTheta).toBe(1000000);
+    // The same model as transformers 4 writes it: the same config, so the same logits.
+    expect(parseDecoderConfig(v5)).toEqual(parseDecoderConfig(withRope({ rope_theta: 1000000.0, rope_scaling: null })));
   });
 
   it('reads the transformers 4 layout, and both layouts when they agree', () => {
