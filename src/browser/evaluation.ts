@@ -5,7 +5,7 @@
  * the page's table fills while the sweep runs.
  */
 import type { Checkpoint } from '../core/checkpoint/checkpoint.ts';
-import { summarizeCheckpoint } from '../core/checkpoint/fingerprint.ts';
+import { summarizeCheckpoint, type CheckpointSummary } from '../core/checkpoint/fingerprint.ts';
 import { EvalError } from '../core/eval/errors.ts';
 import { evalRecipe, runEvaluation, type WeightArithmetic } from '../core/eval/run-evaluation.ts';
 import type { RunSettings, SweepTask } from '../core/eval/sweep.ts';
@@ -93,11 +93,11 @@ export interface HeaderOptions {
 }
 
 /** A report's header: where it ran and the checkpoints' fingerprints (core's `runEvaluation` adds the recipe). */
-export function reportHeader(o: HeaderOptions): Omit<Report, 'schema' | 'runs' | 'timings' | 'recipe'> {
-  const checkpoints: Record<string, ReturnType<typeof summarizeCheckpoint>> = {};
+export async function reportHeader(o: HeaderOptions): Promise<Omit<Report, 'schema' | 'runs' | 'timings' | 'recipe'>> {
+  const checkpoints: Record<string, CheckpointSummary> = {};
   for (const role of ['sft', 'grpo', 'target'] as const) {
     const c = o.roles.get(role);
-    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = summarizeCheckpoint(c);
+    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = await summarizeCheckpoint(c);
   }
   const userAgent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
   return {

@@ -7,7 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { closeCheckpoint, openCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
-import { summarizeCheckpoint } from '../core/checkpoint/fingerprint.ts';
+import { summarizeCheckpoint, type CheckpointSummary } from '../core/checkpoint/fingerprint.ts';
 import { EvalError } from '../core/eval/errors.ts';
 import { runEvaluation, WEIGHT_ARITHMETICS, type MergeSpec, type WeightArithmetic } from '../core/eval/run-evaluation.ts';
 import type { CodeSandbox } from '../core/eval/sandbox/types.ts';
@@ -168,11 +168,11 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
   const tasks = await sweepTasks(opts);
   const resume = await previousReport(opts);
   const line = progressLine();
-  const checkpoints: Record<string, ReturnType<typeof summarizeCheckpoint>> = {};
-  if (roles) for (const [role, c] of roles) checkpoints[role] = summarizeCheckpoint(c, c.name);
+  const checkpoints: Record<string, CheckpointSummary> = {};
+  if (roles) for (const [role, c] of roles) checkpoints[role] = await summarizeCheckpoint(c, c.name);
   else {
     const c = await openCheckpoint(await openFolder(modelDir!));
-    checkpoints['target'] = summarizeCheckpoint(c, modelDir!);
+    checkpoints['target'] = await summarizeCheckpoint(c, modelDir!);
     await closeCheckpoint(c);
   }
   const header = {

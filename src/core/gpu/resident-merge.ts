@@ -1,21 +1,22 @@
 /**
  * A merge that lives on the GPU: the input tensors of a plan (θ_target, θ_SFT, θ_GRPO, in their own
- * dtypes) are uploaded once, and `apply(plan)` writes the float32 result of each job straight into
- * the weight buffers a model session reads (graph inputs bound with `Tensor.fromGpuBuffer`). A new
- * α is a new plan (headers only) and one kernel pass over resident data: no checkpoint is read
- * again and the session stays as it is.
+ * dtypes) are uploaded once, and `apply(plan)` writes the result of each job, float32 or float16
+ * (`weightsDtype`), straight into the weight buffers a model session reads (graph inputs bound with
+ * `Tensor.fromGpuBuffer`). A new α is a new plan (headers only) and one kernel pass over resident
+ * data: no checkpoint is read again and the session stays as it is.
  *
  * The kernel is the merge kernel of merge-webgpu.ts, so the weights are bit for bit those that
- * `rvs merge` writes for the plan's output dtype, decoded to float32: with F32 one dispatch per
- * tensor; with another dtype (a recipe's `auto`: the target's BF16, as a user would save it) the
- * kernel first writes that dtype into a scratch buffer, then a copy pass decodes it into the weight
- * buffer. Each tensor is one dispatch over its whole buffer (the session binds whole tensors
- * anyway), so a tensor must fit the device's binding limit.
+ * `rvs merge --dtype F32` (or `--dtype F16`: round to nearest even, in integer arithmetic, needing
+ * no `shader-f16`) writes. A plan whose output dtype is narrower (a recipe's `auto`: the target's
+ * BF16, as a user would save the merge) is rounded to it first: the kernel writes that dtype into a
+ * scratch buffer, then a copy pass converts it into the weight buffer — what `rvs merge` saves,
+ * loaded as the weights' dtype. Each tensor is one dispatch (or two) over its whole buffer (the
+ * session binds whole tensors anyway), so a tensor must fit the device's binding limit.
  *
  *   checkpoint bytes ──upload once──► resident inputs ──merge kernel (α)──► weight buffers ──► session
  *                                                      ▲ apply(plan) again for a new α
  */
-import { dtypeSize, type FloatDtype } from '../dtype.ts';
+import { dtypeSize, encodeFromF32, type FloatDtype } from '../dtype.ts';
 import type { Checkpoint, TensorLocation } from '../checkpoint/checkpoint.ts';
 import { streamWeightF32 } from '../model/weights.ts';
 import { OP_INPUTS } from '../merge/kernel.ts';
@@ -24,10 +25,14 @@ import { createMergeKernel, GpuKernelError, gpuBytes, type WgslSources } from '.
 
 const Usage = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, UNIFORM: 0x40 } as const;
 
+/** The dtypes the weight buffers can hold. */
+export type WeightsDtype = 'F32' | 'F16';
+
 export interface ResidentWeight {
   readonly key: string;
   readonly dims: readonly number[];
-  /** float32, `elements × 4` bytes. */
+  readonly dtype: WeightsDtype;
+  /** `gpuBytes(dtype, elements)` bytes (float16: two per word, a trailing half word zero). */
   readonly buffer: GPUBuffer;
 }
 
@@ -41,10 +46,12 @@ export interface ResidentMergeOptions {
   readonly label?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: ResidentMergeProgress) => void;
+  /** Dtype of the weight buffers: F32 (default) or F16. */
+  readonly weightsDtype?: WeightsDtype;
 }
 
 export interface ResidentMerge {
-  /** The float32 weights, one buffer per graph weight, in the order asked for. */
+  /** The weights, one buffer per graph weight, in the order asked for. */
   readonly weights: readonly ResidentWeight[];
   /** Bytes held on the GPU: resident inputs plus weights. */
   readonly residentBytes: number;
@@ -78,27 +85,20 @@ export async function createResidentMerge(
   options: ResidentMergeOptions = {},
 ): Promise<ResidentMerge> {
   const label = options.label ?? 'rvs-resident';
+  const dtype = options.weightsDtype ?? 'F32';
   const kernel = createMergeKernel(device, shaders, { label });
   const inputs = new ByLocation<GPUBuffer>();
   const created: GPUBuffer[] = [];
   const jobs = jobsFor(plan, keys);
   let residentBytes = 0;
   try {
-    const pending: TensorLocation[] = [];
-    const seen = new ByLocation<true>();
-    for (const job of jobs) {
-      for (const loc of job.inputs) {
-        if (seen.get(loc)) continue;
-        seen.set(loc, true);
-        pending.push(loc);
-      }
-    }
+    const pending = residentInputs(jobs);
     const bytesTotal = pending.reduce((n, l) => n + l.info.end - l.info.begin, 0);
     let bytesDone = 0;
     for (const loc of pending) {
       if (options.signal?.aborted) throw new GpuKernelError('CANCELLED', `${label}: cancelled`);
       const length = loc.info.end - loc.info.begin;
-      const buffer = device.createBuffer({ label: `${label}/in/${loc.info.name}`, size: Math.max(16, Math.ceil(length / 4) * 4), usage: Usage.STORAGE | Usage.COPY_DST });
+      const buffer = device.createBuffer({ label: `${label}/in/${loc.info.name}`, size: residentBufferBytes(length), usage: Usage.STORAGE | Usage.COPY_DST });
       created.push(buffer);
       const bytes = await loc.shard.source.read(loc.shard.header.dataStart + loc.info.begin, length);
       const whole = length - (length % 4);
@@ -114,10 +114,10 @@ export async function createResidentMerge(
       options.onProgress?.({ bytesDone, bytesTotal, tensor: loc.info.name });
     }
     const weights = keys.map(({ key, dims }, i) => {
-      const buffer = device.createBuffer({ label: `${label}/weight/${key}`, size: Math.max(16, gpuBytes('F32', jobs[i]!.count)), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+      const buffer = device.createBuffer({ label: `${label}/weight/${key}`, size: residentBufferBytes(gpuBytes(dtype, jobs[i]!.count)), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
       created.push(buffer);
       residentBytes += buffer.size;
-      return { key, dims, buffer };
+      return { key, dims, dtype, buffer };
     });
     const params = keys.map((_, i) => {
       const b = device.createBuffer({ label: `${label}/params/${i}`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST });
@@ -145,9 +145,9 @@ export async function createResidentMerge(
         const pipeline = (job: TensorJob, outDtype: FloatDtype) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype, stats: false, output: true });
         const pipelines = await Promise.all(
           nextJobs.map(async (job) => {
-            if (!rounds(job)) return { merge: await pipeline(job, 'F32'), decode: null };
-            const dtype = asFloat(job.outDtype);
-            return { merge: await pipeline(job, dtype), decode: await kernel.pipeline({ op: 'copy', inputDtypes: [dtype], outDtype: 'F32', stats: false, output: true }) };
+            if (!rounds(job, dtype)) return { merge: await pipeline(job, dtype), decode: null };
+            const rounded = asFloat(job.outDtype);
+            return { merge: await pipeline(job, rounded), decode: await kernel.pipeline({ op: 'copy', inputDtypes: [rounded], outDtype: dtype, stats: false, output: true }) };
           }),
         );
         device.pushErrorScope('validation');
@@ -166,7 +166,7 @@ export async function createResidentMerge(
             kernel.dispatch(pass, merge, bindGroup, job.count);
             return;
           }
-          // Round to the output dtype, then decode: what a saved checkpoint of this dtype holds.
+          // Round to the output dtype, then convert: what a saved checkpoint of this dtype holds.
           const rounded = scratchFor(i, gpuBytes(asFloat(job.outDtype), job.count));
           kernel.dispatch(pass, merge, kernel.bindGroup({ params: params[i]!, inputs: ins, output: rounded }, `${label}/bind/${job.name}`), job.count);
           const decodeParams = (decodeParamsOf[i] ??= track(device.createBuffer({ label: `${label}/params/${i}/decode`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST })));
@@ -192,11 +192,37 @@ export async function createResidentMerge(
 }
 
 /**
- * Whether a job's result is rounded to a narrower dtype before the model reads it as float32 (a
- * copy into the input's own dtype is exact: it decodes straight to float32).
+ * Whether a job's result is rounded to its output dtype before the weights (of `weights` dtype)
+ * take it: not for F32, nor when the weights have that dtype, nor for a copy into the input's own
+ * dtype (exact: it converts straight to the weights' dtype).
  */
-function rounds(job: TensorJob): boolean {
-  return job.outDtype !== 'F32' && !(job.op === 'copy' && job.outDtype === job.inputs[0]!.info.dtype);
+function rounds(job: TensorJob, weights: FloatDtype): boolean {
+  return job.outDtype !== 'F32' && job.outDtype !== weights && !(job.op === 'copy' && job.outDtype === job.inputs[0]!.info.dtype);
+}
+
+/** Bytes of a GPU buffer holding `bytes` of data: whole words, at least 16. */
+export const residentBufferBytes = (bytes: number): number => Math.max(16, Math.ceil(bytes / 4) * 4);
+
+/** The distinct input tensors of `jobs` (a tensor two jobs read is resident once). */
+function residentInputs(jobs: readonly TensorJob[]): TensorLocation[] {
+  const pending: TensorLocation[] = [];
+  const seen = new ByLocation<true>();
+  for (const job of jobs) {
+    for (const loc of job.inputs) {
+      if (seen.get(loc)) continue;
+      seen.set(loc, true);
+      pending.push(loc);
+    }
+  }
+  return pending;
+}
+
+/**
+ * Each input tensor a resident merge of `plan` for `keys` keeps on the GPU, as byte length and
+ * dtype (its buffers are `residentBufferBytes` of these): what the memory plan counts as merge inputs.
+ */
+export function residentInputLengths(plan: MergePlan, keys: readonly { readonly key: string; readonly dims: readonly number[] }[]): { bytes: number; dtype: FloatDtype }[] {
+  return residentInputs(jobsFor(plan, keys)).map((loc) => ({ bytes: loc.info.end - loc.info.begin, dtype: asFloat(loc.info.dtype) }));
 }
 
 /** The plan's job for each key, checked against the key's dims and the kernel's input count. */
@@ -218,8 +244,9 @@ function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonl
 }
 
 /**
- * One checkpoint's weights as float32 GPU buffers (no merge): decoded on the CPU chunk by chunk
- * and written with `queue.writeBuffer`.
+ * One checkpoint's weights as float32 or float16 (`weightsDtype`) GPU buffers (no merge): decoded
+ * on the CPU chunk by chunk, encoded (float16: round to nearest even, as dtype.ts) and written with
+ * `queue.writeBuffer`.
  */
 export async function uploadCheckpointWeights(
   device: GPUDevice,
@@ -228,17 +255,26 @@ export async function uploadCheckpointWeights(
   options: ResidentMergeOptions = {},
 ): Promise<ResidentWeight[]> {
   const label = options.label ?? 'rvs-weights';
+  const dtype = options.weightsDtype ?? 'F32';
+  const size = dtypeSize(dtype);
   const weights: ResidentWeight[] = [];
   const elements = keys.map(({ dims }) => dims.reduce((a, b) => a * b, 1));
-  const bytesTotal = elements.reduce((a, b) => a + 4 * b, 0);
+  const bytesTotal = elements.reduce((a, b) => a + size * b, 0);
   let bytesDone = 0;
   try {
     for (const [i, { key, dims }] of keys.entries()) {
       if (options.signal?.aborted) throw new GpuKernelError('CANCELLED', `${label}: cancelled`);
-      const buffer = device.createBuffer({ label: `${label}/${key}`, size: Math.max(16, elements[i]! * 4), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
-      weights.push({ key, dims, buffer });
-      await streamWeightF32(checkpoint, key, (values, start) => device.queue.writeBuffer(buffer, start * 4, values as Float32Array<ArrayBuffer>));
-      bytesDone += elements[i]! * 4;
+      const buffer = device.createBuffer({ label: `${label}/${key}`, size: residentBufferBytes(gpuBytes(dtype, elements[i]!)), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+      weights.push({ key, dims, dtype, buffer });
+      await streamWeightF32(checkpoint, key, (values, start) => {
+        if (dtype === 'F32') return device.queue.writeBuffer(buffer, start * 4, values as Float32Array<ArrayBuffer>);
+        // Chunks start at even elements (streamWeightF32's chunks are even), so at whole words; a
+        // trailing half word is written as a zero-padded word.
+        const encoded = new Uint8Array(gpuBytes('F16', values.length));
+        encodeFromF32('F16', values, values.length, encoded);
+        device.queue.writeBuffer(buffer, start * 2, encoded);
+      });
+      bytesDone += elements[i]! * size;
       options.onProgress?.({ bytesDone, bytesTotal, tensor: key });
     }
     return weights;
