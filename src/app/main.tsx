@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { indexedDbFolders } from '../browser/handle-store.ts';
-import { startGpuWorker } from '../browser/worker-client.ts';
+import { indexedDbFolders } from '../browser/page/handle-store.ts';
+import { startGpuWorker } from '../browser/page/worker-client.ts';
 import { App } from './App.tsx';
 import { StoreProvider } from './StoreProvider.tsx';
 import { createStudioStore } from './store/store.ts';

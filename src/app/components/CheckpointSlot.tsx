@@ -1,13 +1,13 @@
 import { useId, useState, type ChangeEvent, type DragEvent } from 'react';
-import { readDrop } from '../../browser/drop.ts';
-import type { SlotId } from '../../browser/engine.ts';
-import type { FileLike } from '../../browser/fs-access.ts';
-import { asDirectory, canPickFolders, pickFolder } from '../../browser/pickers.ts';
+import { readDrop } from '../../browser/page/drop.ts';
+import type { SlotId } from '../../browser/worker/engine.ts';
+import type { FileLike } from '../../browser/shared/fs-access.ts';
+import { asDirectory, canPickFolders, pickFolder } from '../../browser/page/pickers.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatBytes, formatCount } from '../format.ts';
 import { errorLine } from '../store/jobs.ts';
 import { isBusy, slotName } from '../store/state.ts';
-import type { CheckpointSummary } from '../../browser/summary.ts';
+import type { CheckpointSummary } from '../../browser/worker/summary.ts';
 import { ErrorLine } from './ErrorLine.tsx';
 
 /** `webkitdirectory` is not in React's input attributes. */

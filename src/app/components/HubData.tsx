@@ -6,11 +6,11 @@
  * from Hugging Face" (../../browser/hub-endpoint.ts).
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { Benchmark } from '../../browser/benchmarks.ts';
-import { opfsDatasetCache } from '../../browser/dataset-cache.ts';
-import type { DataFile, DataRole } from '../../browser/eval-data.ts';
-import { effectiveHubEndpoint, hubFetch } from '../../browser/hub-endpoint.ts';
-import { configOf, fetchHubSplit, hubSplits } from '../../browser/hub-datasets.ts';
+import type { Benchmark } from '../../browser/shared/benchmarks.ts';
+import { opfsDatasetCache } from '../../browser/page/dataset-cache.ts';
+import type { DataFile, DataRole } from '../../browser/worker/eval-data.ts';
+import { effectiveHubEndpoint, hubFetch } from '../../browser/page/hub-endpoint.ts';
+import { configOf, fetchHubSplit, hubSplits } from '../../browser/page/hub-datasets.ts';
 import type { HubProgress } from '../../core/eval/hub.ts';
 import { getTask } from '../../core/eval/tasks/index.ts';
 import type { Task } from '../../core/eval/tasks/types.ts';

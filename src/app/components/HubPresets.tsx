@@ -11,9 +11,9 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { DownloadProgress } from '../../core/checkpoint/hub-download.ts';
 import { checkRepoId } from '../../core/checkpoint/hub.ts';
-import type { SlotId } from '../../browser/engine.ts';
-import { opfsHubCache, type CachedModel, type HubCache } from '../../browser/hub-cache.ts';
-import { effectiveHubEndpoint, hubEndpoint, hubFetch, setHubEndpoint, subscribeHubEndpoint } from '../../browser/hub-endpoint.ts';
+import type { SlotId } from '../../browser/worker/engine.ts';
+import { opfsHubCache, type CachedModel, type HubCache } from '../../browser/page/hub-cache.ts';
+import { effectiveHubEndpoint, hubEndpoint, hubFetch, setHubEndpoint, subscribeHubEndpoint } from '../../browser/page/hub-endpoint.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatBytes } from '../format.ts';
 import { errorLine, isCancelled } from '../store/jobs.ts';

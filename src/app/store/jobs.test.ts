@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RemoteError } from '../../browser/wire.ts';
+import { RemoteError } from '../../browser/shared/wire.ts';
 import { EvalError } from '../../core/eval/errors.ts';
 import { isCancelled } from './jobs.ts';
 

@@ -1,9 +1,9 @@
 /** The studio's state: serialisable data only (results of the engine, settings, job states). */
-import type { BackendInfo, CompatResult, EngineDiagnostics, SaveResult, SlotId, SlotSource, VectorAnalysis } from '../../browser/engine.ts';
-import type { DataFile, DataRole } from '../../browser/eval-data.ts';
-import type { GenerateOutcome, GenerateSnapshot, SweepSnapshot } from '../../browser/evaluation.ts';
-import type { DirectoryHandleLike } from '../../browser/fs-access.ts';
-import type { CheckpointSummary } from '../../browser/summary.ts';
+import type { BackendInfo, CompatResult, EngineDiagnostics, SaveResult, SlotId, SlotSource, VectorAnalysis } from '../../browser/worker/engine.ts';
+import type { DataFile, DataRole } from '../../browser/worker/eval-data.ts';
+import type { GenerateOutcome, GenerateSnapshot, SweepSnapshot } from '../../browser/worker/evaluation.ts';
+import type { DirectoryHandleLike } from '../../browser/shared/fs-access.ts';
+import type { CheckpointSummary } from '../../browser/worker/summary.ts';
 import type { Report } from '../../core/report/schema.ts';
 import type { DatasetState, EvalPanelSettings } from './evaluation.ts';
 import type { JobKey, JobState } from './jobs.ts';

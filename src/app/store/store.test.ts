@@ -3,9 +3,9 @@ import { openCheckpoint } from '../../core/checkpoint/checkpoint.ts';
 import { TINY_QWEN2, writeFamilyMember, type FamilyMember, type Qwen2Shape } from '../../core/checkpoint/synthetic.ts';
 import { MemoryFolder } from '../../core/io/bytes.ts';
 import { tensorBytes } from '../../core/testing/reference.ts';
-import { Engine, type SlotSource } from '../../browser/engine.ts';
-import { directoryFolderSource } from '../../browser/folder-source.ts';
-import { BrowserIoError, type DirectoryHandleLike, type FileLike, type FolderMemory } from '../../browser/fs-access.ts';
+import { Engine, type SlotSource } from '../../browser/worker/engine.ts';
+import { directoryFolderSource } from '../../browser/shared/folder-source.ts';
+import { BrowserIoError, type DirectoryHandleLike, type FileLike, type FolderMemory } from '../../browser/shared/fs-access.ts';
 import { MemoryDirectoryHandle } from '../../browser/testing/memory-handles.ts';
 import { createStudioStore, type StudioStore } from './store.ts';
 import { analysisBlocker, mergeBlocker } from './state.ts';
@@ -171,7 +171,7 @@ describe('studio store', () => {
 });
 
 async function demoTarget(): Promise<MemoryDirectoryHandle> {
-  const { buildDemoFamily } = await import('../../browser/demo.ts');
+  const { buildDemoFamily } = await import('../../browser/worker/demo.ts');
   const family = await buildDemoFamily();
   const dir = new MemoryDirectoryHandle('demo-target');
   for (const [name, bytes] of family.target.files) dir.put(name, bytes);
