@@ -1,7 +1,6 @@
 import { useEffect, useState, type ChangeEvent } from 'react';
 import { BENCHMARKS, type Benchmark } from '../../browser/shared/benchmarks.ts';
-import type { DataFile, DataRole } from '../../browser/worker/eval-data.ts';
-import type { SweepSnapshot } from '../../browser/worker/evaluation.ts';
+import type { DataFile, DataRole, SweepSnapshot } from '../../browser/shared/engine-api.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatAlpha, formatBytes, formatSeconds } from '../format.ts';
 import { parseAlphas } from '../store/evaluation.ts';

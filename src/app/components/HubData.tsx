@@ -8,7 +8,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Benchmark } from '../../browser/shared/benchmarks.ts';
 import { opfsDatasetCache } from '../../browser/page/dataset-cache.ts';
-import type { DataFile, DataRole } from '../../browser/worker/eval-data.ts';
+import type { DataFile, DataRole } from '../../browser/shared/engine-api.ts';
 import { effectiveHubEndpoint, hubFetch } from '../../browser/page/hub-endpoint.ts';
 import { configOf, fetchHubSplit, hubSplits } from '../../browser/page/hub-datasets.ts';
 import type { HubProgress } from '../../core/eval/hub.ts';

@@ -11,7 +11,7 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { DownloadProgress } from '../../core/checkpoint/hub-download.ts';
 import { checkRepoId } from '../../core/checkpoint/hub.ts';
-import type { SlotId } from '../../browser/worker/engine.ts';
+import type { SlotId } from '../../browser/shared/engine-api.ts';
 import { opfsHubCache, type CachedModel, type HubCache } from '../../browser/page/hub-cache.ts';
 import { effectiveHubEndpoint, hubEndpoint, hubFetch, setHubEndpoint, subscribeHubEndpoint } from '../../browser/page/hub-endpoint.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';

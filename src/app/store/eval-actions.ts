@@ -3,7 +3,7 @@
  * engine's events), reports opened from files, the "try it" box and "Export ONNX…". Kept apart from
  * store.ts; they share its job runner (one job at a time: they all use the GPU).
  */
-import type { StudioEngine } from '../../browser/worker/engine.ts';
+import type { StudioEngine } from '../../browser/shared/engine-api.ts';
 import { parseReport, type Report } from '../../core/report/schema.ts';
 import { applyEvent, sweepRequestOf } from './evaluation.ts';
 import { errorLine, type createJobRunner } from './jobs.ts';

@@ -5,8 +5,7 @@
  * report renders.
  */
 import { BENCHMARKS } from '../../browser/shared/benchmarks.ts';
-import type { DataSummary } from '../../browser/worker/eval-data.ts';
-import type { EvalSettings, RunUpdate, SweepEvent, SweepRequest } from '../../browser/worker/evaluation.ts';
+import type { DataSummary, EvalSettings, RunUpdate, SweepEvent, SweepRequest } from '../../browser/shared/engine-api.ts';
 import type { Rule } from '../../core/merge/recipe.ts';
 import type { Report } from '../../core/report/schema.ts';
 

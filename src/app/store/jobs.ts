@@ -1,6 +1,6 @@
 /** Long jobs in the store: state, one-line errors, and the runner every slice uses. */
 import type { MergeProgress } from '../../core/merge/execute.ts';
-import type { JobOptions } from '../../browser/worker/engine.ts';
+import type { JobOptions } from '../../browser/shared/engine-api.ts';
 
 export type JobStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 

@@ -1,9 +1,6 @@
 /** The studio's state: serialisable data only (results of the engine, settings, job states). */
-import type { BackendInfo, CompatResult, EngineDiagnostics, SaveResult, SlotId, SlotSource, VectorAnalysis } from '../../browser/worker/engine.ts';
-import type { DataFile, DataRole } from '../../browser/worker/eval-data.ts';
-import type { GenerateOutcome, GenerateSnapshot, SweepSnapshot } from '../../browser/worker/evaluation.ts';
+import type { BackendInfo, CompatResult, DataFile, DataRole, EngineDiagnostics, GenerateOutcome, GenerateSnapshot, SaveResult, SlotId, SlotSource, SlotSummary, SweepSnapshot, VectorAnalysis } from '../../browser/shared/engine-api.ts';
 import type { DirectoryHandleLike } from '../../browser/shared/fs-access.ts';
-import type { CheckpointSummary } from '../../browser/worker/summary.ts';
 import type { Report } from '../../core/report/schema.ts';
 import type { DatasetState, EvalPanelSettings } from './evaluation.ts';
 import type { JobKey, JobState } from './jobs.ts';
@@ -14,7 +11,7 @@ export type SlotOrigin = 'folder' | 'files' | 'drop' | 'demo' | 'remembered';
 export type SlotState =
   | { readonly status: 'empty'; readonly remembered: string | null }
   | { readonly status: 'loading'; readonly label: string }
-  | { readonly status: 'ready'; readonly summary: CheckpointSummary; readonly origin: SlotOrigin }
+  | { readonly status: 'ready'; readonly summary: SlotSummary; readonly origin: SlotOrigin }
   | { readonly status: 'error'; readonly error: string; readonly remembered: string | null };
 
 export interface CompatState {

@@ -10,7 +10,7 @@
  * which gives progress, cancellation (`cancel(key)`) and one-line errors for free.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { SlotId, SlotSource, StudioEngine } from '../../browser/worker/engine.ts';
+import type { SlotId, SlotSource, StudioEngine } from '../../browser/shared/engine-api.ts';
 import type { DirectoryHandleLike, FolderMemory } from '../../browser/shared/fs-access.ts';
 import { evaluationActions } from './eval-actions.ts';
 import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';

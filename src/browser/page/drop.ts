@@ -4,7 +4,7 @@
  * before any `await`. Without handles (other browsers, synthetic drops) it falls back to the
  * entries API (`webkitGetAsEntry`, walking a dropped folder), then to the plain files.
  */
-import type { SlotSource } from '../worker/engine.ts';
+import type { SlotSource } from '../shared/engine-api.ts';
 import { BrowserIoError } from '../shared/fs-access.ts';
 import { asDirectory } from './pickers.ts';
 

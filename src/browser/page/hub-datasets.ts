@@ -6,7 +6,7 @@
  */
 import { fetchParquetSplit, type HubOptions } from '../../core/eval/hub.ts';
 import type { Task, TaskDataset } from '../../core/eval/tasks/types.ts';
-import type { DataFile, DataRole } from '../worker/eval-data.ts';
+import type { DataFile, DataRole } from '../shared/engine-api.ts';
 
 export interface HubSplit {
   readonly role: DataRole;

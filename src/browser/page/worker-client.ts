@@ -1,5 +1,5 @@
 /** Page side: starts the GPU worker and returns its engine. */
-import type { StudioEngine } from '../worker/engine.ts';
+import type { StudioEngine } from '../shared/engine-api.ts';
 import { connectEngine } from '../shared/wire.ts';
 
 export function startGpuWorker(): { engine: StudioEngine; worker: Worker } {

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MergeProgress } from '../../core/merge/execute.ts';
 import { MergeError } from '../../core/merge/plan.ts';
 import { extractRecipe, mergeRecipe } from '../../core/merge/recipe.ts';
-import { Engine, type StudioEngine } from '../worker/engine.ts';
+import type { StudioEngine } from './engine-api.ts';
+import { Engine } from '../worker/engine.ts';
 import { connectEngine, exposeEngine, RemoteError } from './wire.ts';
 
 const channels: InstanceType<typeof MessageChannel>[] = [];

@@ -7,11 +7,11 @@
  *   message): the worker throws a plain object, the page turns it back into a `RemoteError`;
  * - the engine's method list, so the page-side object is a plain `StudioEngine`.
  *
- * Adding a method: add it to `StudioEngine` (engine.ts) and to ENGINE_METHODS; a long one that
+ * Adding a method: add it to `StudioEngine` (engine-api.ts) and to ENGINE_METHODS; a long one that
  * takes a trailing `JobOptions` goes in JOB_METHODS too.
  */
 import * as Comlink from 'comlink';
-import type { JobOptions, StudioEngine } from '../worker/engine.ts';
+import type { JobOptions, StudioEngine } from './engine-api.ts';
 
 export const ENGINE_METHODS = [
   'backend', 'open', 'close', 'loadDemo', 'compatibility', 'analyse', 'save', 'configureTesting',

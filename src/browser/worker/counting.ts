@@ -3,14 +3,9 @@
  * that changing α re-reads no checkpoint and rebuilds no session.
  */
 import type { ByteSource, FolderSource } from '../../core/io/bytes.ts';
+import type { EngineCounters } from '../shared/engine-api.ts';
 
-export interface EngineCounters {
-  /** `read` calls on checkpoint files (every slot's folder). */
-  readonly checkpointReads: number;
-  readonly checkpointBytes: number;
-  /** Inference sessions created (the probe session that yields the device excluded). */
-  readonly sessionsCreated: number;
-}
+export type { EngineCounters };
 
 export class Counters {
   checkpointReads = 0;

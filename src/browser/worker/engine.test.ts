@@ -7,7 +7,8 @@ import { applyRecipe, extractRecipe, mergeRecipe } from '../../core/merge/recipe
 import { mergeToFolder } from '../../core/merge/run.ts';
 import { tensorBytes } from '../../core/testing/reference.ts';
 import { buildDemoFamily, DEMO_MEMBERS, DEMO_SHAPE } from './demo.ts';
-import { Engine, recipeRoles, type SlotSource } from './engine.ts';
+import { recipeRoles, type SlotSource } from '../shared/engine-api.ts';
+import { Engine } from './engine.ts';
 import { directoryFolderSource } from '../shared/folder-source.ts';
 import type { FileLike } from '../shared/fs-access.ts';
 import { MemoryDirectoryHandle } from '../testing/memory-handles.ts';

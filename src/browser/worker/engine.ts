@@ -1,144 +1,49 @@
 /**
  * The studio's engine: everything heavy, run inside the one GPU worker (gpu-worker.ts exposes it
- * through comlink; wire.ts carries cancellation, progress, events and errors). It holds the opened
- * checkpoints by slot, the kernel backend on onnxruntime's GPUDevice, the evaluation data and the
- * evaluated model, and runs the core:
+ * through comlink; ../shared/wire.ts carries cancellation, progress, events and errors). It
+ * implements `StudioEngine` (../shared/engine-api.ts, the worker's API and its data types). It holds
+ * the opened checkpoints by slot, the kernel backend on onnxruntime's GPUDevice (compute.ts), the
+ * evaluation data and the evaluated model, and runs the core:
  *   openCheckpoint → planMerge (compatibility) → executePlan (statistics) / mergeToFolder (save)
  *   → exportOnnx; ModelHost (one session, α applied in place) → runSweep / generate.
  *
  * Results are plain serialisable data; GPU objects and checkpoints never leave the worker. Every
  * read of a checkpoint file and every session created is counted (`diagnostics`).
  *
- * Extending: add a method to `StudioEngine` (a long one takes a trailing `JobOptions` and is
- * listed in wire.ts's JOB_METHODS), implement it on `Engine` with `this.compute()` for the device
- * and `this.checkpoint(slot)` for the weights.
+ * Extending: declare the method in engine-api.ts's `StudioEngine` (a long one takes a trailing
+ * `JobOptions` and is listed in wire.ts's JOB_METHODS), implement it here with `this.compute()`
+ * for the device and `this.checkpoint(slot)` for the weights.
  */
 import { closeCheckpoint, openCheckpoint, type Checkpoint } from '../../core/checkpoint/checkpoint.ts';
-import type { CompatReport } from '../../core/checkpoint/compat.ts';
 import type { CodeSandbox } from '../../core/eval/sandbox/types.ts';
-import type { Report } from '../../core/report/schema.ts';
-import { createWebGpuBackend, type WgslSources } from '../../core/gpu/merge-webgpu.ts';
+import type { WgslSources } from '../../core/gpu/merge-webgpu.ts';
 import type { FolderSource } from '../../core/io/bytes.ts';
-import { createCpuBackend } from '../../core/merge/cpu-kernel.ts';
-import { executePlan, type MergeProgress, type TensorStats } from '../../core/merge/execute.ts';
-import type { KernelBackend } from '../../core/merge/kernel.ts';
+import { executePlan } from '../../core/merge/execute.ts';
 import { MergeError, planMerge } from '../../core/merge/plan.ts';
 import type { Recipe } from '../../core/merge/recipe.ts';
 import { mergeToFolder } from '../../core/merge/run.ts';
-import { createSimdBackend, simdSupported } from '../../core/merge/simd-kernel.ts';
-import { summarizeVector, type VectorSummary } from '../../core/merge/vector-stats.ts';
-import { Counters, type EngineCounters } from './counting.ts';
+import { summarizeVector } from '../../core/merge/vector-stats.ts';
+import type { Report } from '../../core/report/schema.ts';
+import {
+  recipeRoles,
+  type BackendInfo, type CompatResult, type DataFile, type DataRole, type DataSummary, type EngineDiagnostics, type GenerateOutcome,
+  type GenerateRequest, type GenerateSnapshot, type JobOptions, type SaveOptions, type SaveResult, type SlotId, type SlotSource,
+  type SlotSummary, type StudioEngine, type SweepEvent, type SweepRequest, type SweepSnapshot, type TestingOptions, type VectorAnalysis,
+} from '../shared/engine-api.ts';
+import { directoryFolderSource, fileListFolderSource } from '../shared/folder-source.ts';
+import type { DirectoryHandleLike } from '../shared/fs-access.ts';
+import { backendLabel, createCompute, type Compute, type GpuResult } from './compute.ts';
+import { Counters } from './counting.ts';
 import { buildDemoFamily, DEMO_MEMBERS, type DemoMember } from './demo.ts';
 import { DEMO_DATA } from './demo-data.ts';
-import { DataRegistry, type DataFile, type DataRole, type DataSummary } from './eval-data.ts';
-import { reportHeader, runGenerate, runStudioSweep, sweepTasks, type GenerateOutcome, type GenerateRequest, type GenerateSnapshot, type SweepEvent, type SweepRequest, type SweepSnapshot } from './evaluation.ts';
+import { DataRegistry } from './eval-data.ts';
+import { reportHeader, runGenerate, runStudioSweep, sweepTasks } from './evaluation.ts';
+import { directoryFolderSink } from './folder-sink.ts';
 import { ModelHost } from './model-host.ts';
 import { countingSink, exportMergedOnnx } from './onnx-export.ts';
 import type { OrtModule } from './ort-types.ts';
 import { memoryScratch, type Scratch } from './scratch.ts';
-import { directoryFolderSink } from './folder-sink.ts';
-import { directoryFolderSource, fileListFolderSource } from '../shared/folder-source.ts';
-import type { DirectoryHandleLike, FileLike } from '../shared/fs-access.ts';
-import { summarizeCheckpoint, type CheckpointSummary } from './summary.ts';
-
-export const SLOT_IDS = ['sft', 'grpo', 'target', 'vector'] as const;
-/** A slot is also the recipe role it fills (recipe.ts: "target", "sft", "grpo", "vector"). */
-export type SlotId = (typeof SLOT_IDS)[number];
-
-export type SlotSource =
-  | { readonly kind: 'directory'; readonly handle: DirectoryHandleLike }
-  | { readonly kind: 'files'; readonly files: readonly FileLike[]; readonly name?: string; readonly paths?: readonly string[] };
-
-export interface DeviceLimits {
-  readonly maxBufferSize: number;
-  readonly maxStorageBufferBindingSize: number;
-  readonly maxComputeWorkgroupsPerDimension: number;
-}
-
-export type GpuResult =
-  | {
-      readonly device: GPUDevice;
-      readonly adapter: string;
-      readonly software: boolean;
-      /** The device's limits, and the adapter's (what onnxruntime could have asked for). */
-      readonly limits?: DeviceLimits;
-      readonly adapterLimits?: DeviceLimits;
-    }
-  | { readonly device: null; readonly reason: string };
-
-export type BackendInfo =
-  | { readonly kind: 'webgpu'; readonly adapter: string; readonly software: boolean; readonly limits?: DeviceLimits; readonly adapterLimits?: DeviceLimits }
-  | { readonly kind: 'cpu'; readonly kernel: 'WebAssembly SIMD' | 'TypeScript'; readonly reason: string };
-
-/** A long job's options: cancellation, progress snapshots (throttled across the worker boundary) and events (all delivered). */
-export interface JobOptions<P = MergeProgress, E = never> {
-  readonly signal?: AbortSignal;
-  readonly onProgress?: (progress: P) => void;
-  readonly onEvent?: (event: E) => void;
-}
-
-export interface CompatResult {
-  /** Roles the recipe needs that have no checkpoint yet. */
-  readonly missing: readonly SlotId[];
-  /** null while roles are missing. */
-  readonly report: CompatReport | null;
-}
-
-export interface VectorAnalysis {
-  readonly tensors: readonly TensorStats[];
-  readonly summary: VectorSummary;
-  readonly seconds: number;
-  readonly backend: string;
-}
-
-export interface SaveOptions {
-  /** Bytes per safetensors shard (default: core's 2 GB). */
-  readonly shardSize?: number;
-}
-
-export interface SaveResult {
-  readonly folder: string;
-  readonly files: readonly string[];
-  readonly bytes: number;
-  readonly tensors: number;
-  readonly seconds: number;
-  readonly backend: string;
-}
-
-/** Counters, and the evaluated model when one is loaded. */
-export interface EngineDiagnostics extends EngineCounters {
-  readonly model: { readonly mode: 'webgpu' | 'wasm'; readonly residentBytes: number } | null;
-}
-
-export interface TestingOptions {
-  /** Waits this long before every write of a save (e2e: makes "Cancel" land mid-save). */
-  readonly writeDelayMs?: number;
-}
-
-export interface StudioEngine {
-  backend(): Promise<BackendInfo>;
-  open(slot: SlotId, source: SlotSource): Promise<CheckpointSummary>;
-  close(slot: SlotId): Promise<void>;
-  loadDemo(): Promise<Record<DemoMember, CheckpointSummary>>;
-  compatibility(recipe: Recipe): Promise<CompatResult>;
-  /** One pass over the inputs computing the vector's statistics (nothing is written). */
-  analyse(recipe: Recipe, job: JobOptions): Promise<VectorAnalysis>;
-  /** Runs the recipe into `dest` (an empty folder), atomically. */
-  save(recipe: Recipe, dest: DirectoryHandleLike, options: SaveOptions, job: JobOptions): Promise<SaveResult>;
-  configureTesting(options: TestingOptions): Promise<void>;
-  /** Reads a benchmark's test data or few-shot source. */
-  setData(benchmark: string, role: DataRole, files: readonly DataFile[]): Promise<DataSummary>;
-  clearData(benchmark: string): Promise<void>;
-  /** The demo's built-in items of each benchmark format. */
-  loadDemoData(): Promise<DataSummary[]>;
-  /** α × benchmarks on the loaded checkpoints, one session, α applied in place: an rvs-report/1. */
-  sweep(request: SweepRequest, job: JobOptions<SweepSnapshot, SweepEvent>): Promise<Report>;
-  /** The "try it" box: one prompt at one α, streamed. */
-  generate(request: GenerateRequest, job: JobOptions<GenerateSnapshot>): Promise<GenerateOutcome>;
-  /** The merged model as an ONNX folder for transformers.js, written atomically into `dest`. */
-  exportOnnx(recipe: Recipe, dest: DirectoryHandleLike, job: JobOptions): Promise<SaveResult>;
-  diagnostics(): Promise<EngineDiagnostics>;
-}
+import { summarizeSlot } from './summary.ts';
 
 export interface EngineOptions {
   /** Called once, on first use; the single place the GPUDevice comes from. */
@@ -152,27 +57,6 @@ export interface EngineOptions {
   readonly scratch?: () => Promise<Scratch>;
   /** Recorded in reports. */
   readonly app?: { readonly name: string; readonly version: string };
-}
-
-interface Compute {
-  readonly backend: KernelBackend;
-  readonly device: GPUDevice | null;
-  readonly info: BackendInfo;
-}
-
-export function backendLabel(info: BackendInfo): string {
-  return info.kind === 'webgpu' ? `WebGPU (${info.adapter})` : `CPU (${info.kernel})`;
-}
-
-/** Roles a recipe reads, in slot order. */
-export function recipeRoles(recipe: Recipe): SlotId[] {
-  const roles = new Set<string>();
-  if (recipe.base !== null) roles.add(recipe.base);
-  for (const v of recipe.vectors) {
-    roles.add(v.plus);
-    if (v.minus !== undefined) roles.add(v.minus);
-  }
-  return SLOT_IDS.filter((slot) => roles.has(slot));
 }
 
 export class Engine implements StudioEngine {
@@ -189,27 +73,11 @@ export class Engine implements StudioEngine {
 
   /** The kernel backend and device, created on first use (and again after a lost device). */
   protected compute(): Promise<Compute> {
-    this.computing ??= this.createCompute();
+    this.computing ??= createCompute(this.options.getDevice, this.options.shaders, () => {
+      this.computing = null;
+      void this.dropModel();
+    });
     return this.computing;
-  }
-
-  private async createCompute(): Promise<Compute> {
-    const gpu = await this.options.getDevice().catch((e: unknown): GpuResult => ({ device: null, reason: e instanceof Error ? e.message : String(e) }));
-    if (gpu.device) {
-      const { device } = gpu;
-      void device.lost.then(() => {
-        this.computing = null;
-        void this.dropModel();
-      });
-      const limits = { ...(gpu.limits ? { limits: gpu.limits } : {}), ...(gpu.adapterLimits ? { adapterLimits: gpu.adapterLimits } : {}) };
-      return { backend: createWebGpuBackend(device, this.options.shaders), device, info: { kind: 'webgpu', adapter: gpu.adapter, software: gpu.software, ...limits } };
-    }
-    const simd = simdSupported();
-    return {
-      backend: simd ? await createSimdBackend() : createCpuBackend(),
-      device: null,
-      info: { kind: 'cpu', kernel: simd ? 'WebAssembly SIMD' : 'TypeScript', reason: gpu.reason },
-    };
   }
 
   /** The checkpoint in `slot` (for engine extensions). */
@@ -221,12 +89,12 @@ export class Engine implements StudioEngine {
     return (await this.compute()).info;
   }
 
-  async open(slot: SlotId, source: SlotSource): Promise<CheckpointSummary> {
+  async open(slot: SlotId, source: SlotSource): Promise<SlotSummary> {
     const folder = source.kind === 'directory' ? directoryFolderSource(source.handle) : fileListFolderSource(source.files, source.name, source.paths);
     return this.install(slot, folder);
   }
 
-  private async install(slot: SlotId, folder: FolderSource): Promise<CheckpointSummary> {
+  private async install(slot: SlotId, folder: FolderSource): Promise<SlotSummary> {
     const generation = (this.generation.get(slot) ?? 0) + 1;
     this.generation.set(slot, generation);
     await this.dropModel();
@@ -234,12 +102,12 @@ export class Engine implements StudioEngine {
     if (this.generation.get(slot) !== generation) {
       // A later open or close of this slot won; this one is stale.
       await closeCheckpoint(checkpoint);
-      return summarizeCheckpoint(checkpoint);
+      return summarizeSlot(checkpoint);
     }
     const previous = this.slots.get(slot);
     this.slots.set(slot, checkpoint);
     if (previous) await closeCheckpoint(previous);
-    return summarizeCheckpoint(checkpoint);
+    return summarizeSlot(checkpoint);
   }
 
   async close(slot: SlotId): Promise<void> {
@@ -250,9 +118,9 @@ export class Engine implements StudioEngine {
     if (previous) await closeCheckpoint(previous);
   }
 
-  async loadDemo(): Promise<Record<DemoMember, CheckpointSummary>> {
+  async loadDemo(): Promise<Record<DemoMember, SlotSummary>> {
     const family = await buildDemoFamily();
-    const out = {} as Record<DemoMember, CheckpointSummary>;
+    const out = {} as Record<DemoMember, SlotSummary>;
     for (const member of DEMO_MEMBERS) out[member] = await this.install(member, family[member]);
     return out;
   }

@@ -10,7 +10,8 @@
  * are checked and reported (the studio still works with smaller ones, in more chunks).
  */
 import { encodeModel, GraphBuilder, add, type Value } from '../../core/model/onnx-ops.ts';
-import type { DeviceLimits, GpuResult } from './engine.ts';
+import type { DeviceLimits } from '../shared/engine-api.ts';
+import type { GpuResult } from './compute.ts';
 import { loadOrt } from './ort.ts';
 
 /** Software rasterisers: the studio still uses them (they run the same shaders), but says so. */

@@ -1,4 +1,8 @@
-/** What a checkpoint slot shows: a serialisable digest of an opened checkpoint. */
+/**
+ * What a checkpoint slot shows: a serialisable digest of an opened checkpoint (architecture, sizes,
+ * dtypes, tokenizer files). Not core's `CheckpointSummary` (checkpoint/fingerprint.ts), which is how a
+ * report names a checkpoint (name, fingerprint, parameters, dtype).
+ */
 import { parameterCount, type Checkpoint } from '../../core/checkpoint/checkpoint.ts';
 import { numElements } from '../../core/safetensors/header.ts';
 
@@ -8,7 +12,7 @@ export interface DtypeCount {
   readonly parameters: number;
 }
 
-export interface CheckpointSummary {
+export interface SlotSummary {
   readonly name: string;
   /** `architectures[0]` of config.json, else `model_type`; null without config.json. */
   readonly architecture: string | null;
@@ -42,7 +46,7 @@ export const TOKENIZER_FILES = [
 
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) ? v : null);
 
-export function summarizeCheckpoint(checkpoint: Checkpoint): CheckpointSummary {
+export function summarizeSlot(checkpoint: Checkpoint): SlotSummary {
   const config = checkpoint.config;
   const architectures = config?.['architectures'];
   const firstArchitecture = Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : null;
