@@ -12,10 +12,11 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { SlotId, SlotSource, StudioEngine } from '../../browser/shared/engine-api.ts';
 import type { DirectoryHandleLike, FolderMemory } from '../../browser/shared/fs-access.ts';
+import type { Recipe } from '../../core/merge/recipe.ts';
 import { evaluationActions } from './eval-actions.ts';
 import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';
 import { createJobRunner, errorLine, idleJob } from './jobs.ts';
-import { analysisRecipeOf, DEFAULT_SETTINGS, mergeRecipeOf, shardBytes, vectorRecipe, type MergeSettings } from './settings.ts';
+import { analysisRecipeOf, compatRecipeOf, DEFAULT_SETTINGS, mergeRecipeOf, shardBytes, vectorRecipe, type MergeSettings } from './settings.ts';
 import { analysisBlocker, isBusy, mergeBlocker, type CompatState, type SlotState, type StudioData, type StudioState } from './state.ts';
 
 export interface StudioDeps {
@@ -31,6 +32,7 @@ export type StudioStore = StoreApi<StudioState>;
 
 const emptySlot: SlotState = { status: 'empty', remembered: null };
 const idleCompat: CompatState = { status: 'idle', result: null, error: null };
+type CompatPart = keyof StudioData['compat'];
 
 export function initialData(): StudioData {
   return {
@@ -61,7 +63,9 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
   const now = deps.now ?? (() => performance.now());
   const remembered = new Map<SlotId, DirectoryHandleLike>();
   const slotSeq = new Map<SlotId, number>();
-  let compatSeq = 0;
+  const compatSeq: Record<CompatPart, number> = { merge: 0, analysis: 0 };
+  /** The merge's compatibility recipe last checked (settings with the same one need no check). */
+  let mergeCompatKey: string | null = null;
   let compatTimer: ReturnType<typeof setTimeout> | null = null;
   let patternId = 0;
 
@@ -80,12 +84,47 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       set({ notice: 'Wait for the running job to finish, or cancel it, before changing checkpoints.' });
       return true;
     };
+    const compatKey = (settings: MergeSettings, useVector: boolean): string | null => {
+      try {
+        return JSON.stringify(compatRecipeOf(settings, useVector));
+      } catch {
+        return null; // an invalid setting: the check reports it
+      }
+    };
+    /** Re-checks the parts' compatibility (the analysis pass does not depend on the settings). */
+    const checkCompat = async (parts: readonly CompatPart[]): Promise<void> => {
+      const { settings, useVector } = get();
+      const recipes: Record<CompatPart, () => Recipe> = { merge: () => compatRecipeOf(settings, useVector), analysis: () => analysisRecipeOf(useVector) };
+      const seqs = parts.map((part) => ++compatSeq[part]);
+      if (parts.includes('merge')) mergeCompatKey = compatKey(settings, useVector);
+      const checking = { ...get().compat };
+      for (const part of parts) checking[part] = { ...checking[part], status: 'checking' };
+      set({ compat: checking });
+      const results = await Promise.all(
+        parts.map(async (part): Promise<CompatState> => {
+          try {
+            return { status: 'done', result: await engine.compatibility(recipes[part]()), error: null };
+          } catch (e) {
+            if (part === 'merge') mergeCompatKey = null;
+            return { status: 'error', result: null, error: errorLine(e) };
+          }
+        }),
+      );
+      const compat = { ...get().compat };
+      parts.forEach((part, i) => {
+        if (compatSeq[part] === seqs[i]) compat[part] = results[i]!;
+      });
+      set({ compat });
+    };
+    /** A settings change re-checks the merge's compatibility (debounced) only when its compatibility recipe changed: never for α alone. */
     const updateSettings = (patch: Partial<MergeSettings>) => {
       set({ settings: { ...get().settings, ...patch } });
+      const { settings, useVector } = get();
+      if (compatKey(settings, useVector) === mergeCompatKey && mergeCompatKey !== null) return;
       if (compatTimer !== null) clearTimeout(compatTimer);
       compatTimer = setTimeout(() => {
         compatTimer = null;
-        void get().refreshCompat();
+        void checkCompat(['merge']);
       }, deps.compatDelayMs ?? 120);
     };
 
@@ -188,18 +227,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       },
 
       async refreshCompat() {
-        const seq = ++compatSeq;
-        const { settings, useVector, compat } = get();
-        set({ compat: { merge: { ...compat.merge, status: 'checking' }, analysis: { ...compat.analysis, status: 'checking' } } });
-        const check = async (recipe: () => ReturnType<typeof mergeRecipeOf>): Promise<CompatState> => {
-          try {
-            return { status: 'done', result: await engine.compatibility(recipe()), error: null };
-          } catch (e) {
-            return { status: 'error', result: null, error: errorLine(e) };
-          }
-        };
-        const [merge, analysis] = await Promise.all([check(() => mergeRecipeOf(settings, useVector)), check(() => analysisRecipeOf(useVector))]);
-        if (seq === compatSeq) set({ compat: { merge, analysis } });
+        await checkCompat(['merge', 'analysis']);
       },
 
       setAlpha(alpha) {

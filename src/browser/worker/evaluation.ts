@@ -12,6 +12,7 @@ import type { ScoredSample } from '../../core/eval/score.ts';
 import type { CodeSandbox } from '../../core/eval/sandbox/types.ts';
 import type { Rule } from '../../core/merge/recipe.ts';
 import type { Report, ReportRun } from '../../core/report/schema.ts';
+import { TextStream } from '../../core/text/stream.ts';
 import type { EngineCounters } from './counting.ts';
 import type { DataRegistry } from './eval-data.ts';
 import { evalRecipe, type ModelHost } from './model-host.ts';
@@ -249,6 +250,8 @@ export async function runGenerate(
   const ids = tokenizer.encode(text);
   if (ids.length === 0) throw new EvalError('BAD_OPTION', 'the prompt is empty');
   const generated: number[] = [];
+  const stream = new TextStream(tokenizer, { skipSpecialTokens: true });
+  let streamed = '';
   let first: number | null = null;
   const { lm } = host.model(1);
   const [result] = await lm.generate([ids], {
@@ -257,8 +260,11 @@ export async function runGenerate(
     ...(job.signal ? { signal: job.signal } : {}),
     onStep: (step) => {
       first ??= performance.now();
-      for (const s of step) generated.push(s.id);
-      job.onProgress?.(snapshot('generating', tokenizer.decode(generated, { skipSpecialTokens: true }), generated.length));
+      for (const s of step) {
+        generated.push(s.id);
+        streamed += stream.push(s.id);
+      }
+      job.onProgress?.(snapshot('generating', streamed, generated.length));
     },
   });
   const ended = performance.now();
