@@ -11,7 +11,7 @@ import { opfsDatasetCache } from '../../browser/page/dataset-cache.ts';
 import type { DataFile, DataRole } from '../../browser/shared/engine-api.ts';
 import { effectiveHubEndpoint, hubFetch } from '../../browser/page/hub-endpoint.ts';
 import { configOf, fetchHubSplit, hubSplits } from '../../browser/page/hub-datasets.ts';
-import type { HubProgress } from '../../core/eval/hub.ts';
+import type { HubProgress } from '../../core/hub/datasets.ts';
 import { getTask } from '../../core/eval/tasks/index.ts';
 import type { Task } from '../../core/eval/tasks/types.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';

@@ -9,8 +9,8 @@
  * shared with the Evaluate panel's datasets (../../browser/hub-endpoint.ts).
  */
 import { useCallback, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { DownloadProgress } from '../../core/checkpoint/hub-download.ts';
-import { checkRepoId } from '../../core/checkpoint/hub.ts';
+import type { DownloadProgress } from '../../core/hub/download.ts';
+import { checkRepoId } from '../../core/hub/models.ts';
 import type { SlotId } from '../../browser/shared/engine-api.ts';
 import { opfsHubCache, type CachedModel, type HubCache } from '../../browser/page/hub-cache.ts';
 import { effectiveHubEndpoint, hubEndpoint, hubFetch, setHubEndpoint, subscribeHubEndpoint } from '../../browser/page/hub-endpoint.ts';

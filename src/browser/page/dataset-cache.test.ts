@@ -1,6 +1,6 @@
 /** The OPFS dataset cache over in-memory folder handles, driven by core's Hub client and a fake Hub. */
 import { describe, expect, it } from 'vitest';
-import { fetchParquetSplit, type HubFetch } from '../../core/eval/hub.ts';
+import { fetchParquetSplit, type HubFetch } from '../../core/hub/datasets.ts';
 import { createDatasetCache, datasetCachePath } from './dataset-cache.ts';
 import { MemoryDirectoryHandle, MemoryFileHandle } from '../testing/memory-handles.ts';
 

@@ -11,7 +11,7 @@
  * misses, `put` keeps nothing). A file appears only complete: Chrome writes to a swap file until
  * `close`; an empty file (its handle created, the write never closed) counts as absent.
  */
-import type { ByteCache } from '../../core/eval/hub.ts';
+import type { ByteCache } from '../../core/hub/datasets.ts';
 import type { DirectoryHandleLike, FileHandleLike } from '../shared/fs-access.ts';
 
 const ROOT = 'hub-datasets';

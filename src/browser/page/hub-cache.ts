@@ -8,9 +8,9 @@
  * folder is named after the repository so that a slot opened from it says which model it holds.
  * Downloads run on the UI thread: fetch and OPFS writes are asynchronous, nothing is computed.
  */
-import { downloadFiles, type DownloadProgress, type DownloadRecord, type DownloadResult, type DownloadTarget } from '../../core/checkpoint/hub-download.ts';
-import { checkRepoId, listModelFiles, ModelHubError, type RepoListing } from '../../core/checkpoint/hub.ts';
-import type { HubFetch } from '../../core/eval/hub.ts';
+import { downloadFiles, type DownloadProgress, type DownloadRecord, type DownloadResult, type DownloadTarget } from '../../core/hub/download.ts';
+import { checkRepoId, listModelFiles, ModelHubError, type RepoListing } from '../../core/hub/models.ts';
+import type { HubFetch } from '../../core/hub/datasets.ts';
 import type { ByteSink } from '../../core/io/bytes.ts';
 import { directoryFolderSource } from '../shared/folder-source.ts';
 import type { DirectoryHandleLike, FileHandleLike, WritableLike } from '../shared/fs-access.ts';

@@ -4,7 +4,7 @@
  * conversion: the split's shard listing, then each shard, through the cache) → one `DataFile` per
  * shard, named `<repo>/<config>/<split>/<n>.parquet` (what the panel and the report show).
  */
-import { fetchParquetSplit, type HubOptions } from '../../core/eval/hub.ts';
+import { fetchParquetSplit, type HubOptions } from '../../core/hub/datasets.ts';
 import type { Task, TaskDataset } from '../../core/eval/tasks/types.ts';
 import type { DataFile, DataRole } from '../shared/engine-api.ts';
 

@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchDatasetFile, fetchParquetSplit, HubError, listParquetFiles, MemoryCache, parquetListingUrl, resolveUrl, type HubOptions, type HubProgress } from './hub.ts';
+import { fetchDatasetFile, fetchParquetSplit, HubError, listParquetFiles, MemoryCache, parquetListingUrl, resolveUrl, type HubOptions, type HubProgress } from './datasets.ts';
 
 const BIG = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
 const hits: string[] = [];

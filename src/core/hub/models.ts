@@ -10,9 +10,9 @@
  * The Hub answers 401 with `x-error-code: RepoNotFound` for a repository that does not exist or
  * that the caller may not see, and `GatedRepo` for one whose terms were not accepted.
  */
-import { HF_ENDPOINT, type HubFetch, type HubResponse } from '../eval/hub.ts';
+import { HF_ENDPOINT, type HubFetch, type HubResponse } from './datasets.ts';
 import { INDEX_FILE, SINGLE_FILE } from '../safetensors/writer.ts';
-import { SIDE_FILES } from './checkpoint.ts';
+import { SIDE_FILES } from '../checkpoint/checkpoint.ts';
 
 export type ModelHubErrorCode =
   | 'BAD_REPO_ID' // not "owner/name" (letters, digits, ".", "_", "-")

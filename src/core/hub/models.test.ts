@@ -8,10 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryFolder } from '../io/bytes.ts';
-import { openCheckpoint } from './checkpoint.ts';
-import { checkRepoId, listModelFiles, modelFileUrl, modelInfoUrl, ModelHubError, selectCheckpointFiles, type RepoFile } from './hub.ts';
-import { downloadCheckpoint, memoryTarget, partialName, type DownloadOptions, type DownloadProgress, type DownloadRecord } from './hub-download.ts';
-import { TINY_QWEN2, TINY_QWEN2_CHAT, writeFamilyMember } from './synthetic.ts';
+import { openCheckpoint } from '../checkpoint/checkpoint.ts';
+import { checkRepoId, listModelFiles, modelFileUrl, modelInfoUrl, ModelHubError, selectCheckpointFiles, type RepoFile } from './models.ts';
+import { downloadCheckpoint, memoryTarget, partialName, type DownloadOptions, type DownloadProgress, type DownloadRecord } from './download.ts';
+import { TINY_QWEN2, TINY_QWEN2_CHAT, writeFamilyMember } from '../checkpoint/synthetic.ts';
 
 const SHA = 'a'.repeat(40);
 

@@ -25,7 +25,7 @@ import {
   type ModelHubOptions,
   type RepoFile,
   type RepoListing,
-} from './hub.ts';
+} from './models.ts';
 
 /** What a download knows about its target's files (kept by the cache between downloads). */
 export interface DownloadRecord {
