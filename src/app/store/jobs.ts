@@ -23,14 +23,14 @@ export function errorLine(e: unknown): string {
 }
 
 /**
- * A failure that is a cancellation: core's `CANCELLED` (merge, export, evaluation), the Hub
- * clients' `ABORTED`, or the platform's `AbortError` (e.g. `signal.throwIfAborted()` in the
- * sandbox pool; its name survives the worker boundary).
+ * A failure that is a cancellation: core's `CANCELLED` (merge, export, evaluation, the Hub), or
+ * the platform's `AbortError` (e.g. `signal.throwIfAborted()` in the sandbox pool; its name
+ * survives the worker boundary).
  */
 export function isCancelled(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
   const { code, name } = e as { code?: unknown; name?: unknown };
-  return code === 'CANCELLED' || code === 'ABORTED' || name === 'AbortError';
+  return code === 'CANCELLED' || name === 'AbortError';
 }
 
 /** Jobs the store can run; one at a time (they share the GPU). */

@@ -1,6 +1,7 @@
 /** The OPFS dataset cache over in-memory folder handles, driven by core's Hub client and a fake Hub. */
 import { describe, expect, it } from 'vitest';
-import { fetchParquetSplit, type HubFetch } from '../../core/hub/datasets.ts';
+import { fetchParquetSplit } from '../../core/hub/datasets.ts';
+import type { HubFetch } from '../../core/hub/http.ts';
 import { createDatasetCache, datasetCachePath } from './dataset-cache.ts';
 import { MemoryDirectoryHandle, MemoryFileHandle } from '../testing/memory-handles.ts';
 

@@ -1,6 +1,6 @@
 /**
  * Benchmark data fetched from the Hugging Face Hub, cached in the origin-private file system (OPFS):
- * core's `ByteCache` (../core/eval/hub.ts) over a folder.
+ * core's `ByteCache` (../../core/hub/cache.ts) over a folder.
  *
  *   hub-datasets/<owner>/<name>/<config>/<split>/parquet-files.json   the split's shard listing
  *   hub-datasets/<owner>/<name>/<config>/<split>/<n>.parquet          its shards
@@ -11,7 +11,7 @@
  * misses, `put` keeps nothing). A file appears only complete: Chrome writes to a swap file until
  * `close`; an empty file (its handle created, the write never closed) counts as absent.
  */
-import type { ByteCache } from '../../core/hub/datasets.ts';
+import type { ByteCache } from '../../core/hub/cache.ts';
 import type { DirectoryHandleLike, FileHandleLike } from '../shared/fs-access.ts';
 
 const ROOT = 'hub-datasets';

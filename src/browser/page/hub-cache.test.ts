@@ -1,7 +1,7 @@
 /** The Hub cache over in-memory folder handles, with a fetch that answers one fake repository. */
 import { describe, expect, it } from 'vitest';
 import { TINY_QWEN2, writeFamilyMember } from '../../core/checkpoint/synthetic.ts';
-import type { HubFetch } from '../../core/hub/datasets.ts';
+import type { HubFetch } from '../../core/hub/http.ts';
 import { MemoryFolder } from '../../core/io/bytes.ts';
 import { directoryFolderSource } from '../shared/folder-source.ts';
 import { openCheckpoint } from '../../core/checkpoint/checkpoint.ts';

@@ -9,8 +9,9 @@
  * Downloads run on the UI thread: fetch and OPFS writes are asynchronous, nothing is computed.
  */
 import { downloadFiles, type DownloadProgress, type DownloadRecord, type DownloadResult, type DownloadTarget } from '../../core/hub/download.ts';
-import { checkRepoId, listModelFiles, ModelHubError, type RepoListing } from '../../core/hub/models.ts';
-import type { HubFetch } from '../../core/hub/datasets.ts';
+import { HubError } from '../../core/hub/http.ts';
+import { checkRepoId, listModelFiles, type RepoListing } from '../../core/hub/models.ts';
+import type { HubFetch } from '../../core/hub/http.ts';
 import type { ByteSink } from '../../core/io/bytes.ts';
 import { directoryFolderSource } from '../shared/folder-source.ts';
 import type { DirectoryHandleLike, FileHandleLike, WritableLike } from '../shared/fs-access.ts';
@@ -270,7 +271,7 @@ export function createHubCache(root: () => Promise<DirectoryHandleLike>, storage
         listing = await listModelFiles(repo, { ...options, revision });
       } catch (e) {
         const cached = record?.complete ? await folderOrNull(parent, folder) : null;
-        if (e instanceof ModelHubError && e.code === 'NETWORK' && cached) return { handle: cached, folder, result: null };
+        if (e instanceof HubError && e.code === 'NETWORK' && cached) return { handle: cached, folder, result: null };
         throw e;
       }
       void storage?.persist?.().catch(() => false);

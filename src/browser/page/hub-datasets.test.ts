@@ -1,6 +1,6 @@
 /** Benchmark data from a fake Hub: which splits a run needs, and shards read as one split. */
 import { describe, expect, it } from 'vitest';
-import type { HubFetch } from '../../core/hub/datasets.ts';
+import type { HubFetch } from '../../core/hub/http.ts';
 import { getTask } from '../../core/eval/tasks/index.ts';
 import type { Task } from '../../core/eval/tasks/types.ts';
 import { writeParquet } from '../../core/testing/parquet-writer.ts';

@@ -4,7 +4,7 @@
  * https://huggingface.co unless the page's URL says `?hub=<endpoint>` (the browser tests point it
  * at a local server); "Advanced" under "Load from Hugging Face" changes it until the page reloads.
  */
-import { HF_ENDPOINT, type HubFetch } from '../../core/hub/datasets.ts';
+import { HF_ENDPOINT, type HubFetch } from '../../core/hub/http.ts';
 
 let endpoint: string | null = null;
 const listeners = new Set<() => void>();

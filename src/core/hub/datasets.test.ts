@@ -2,7 +2,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchDatasetFile, fetchParquetSplit, HubError, listParquetFiles, MemoryCache, parquetListingUrl, resolveUrl, type HubOptions, type HubProgress } from './datasets.ts';
+import { MemoryCache } from './cache.ts';
+import { fetchDatasetFile, fetchParquetSplit, listParquetFiles, parquetListingUrl, resolveUrl, type HubOptions, type HubProgress } from './datasets.ts';
+import { HubError } from './http.ts';
 
 const BIG = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
 const hits: string[] = [];
@@ -133,12 +135,12 @@ describe('fetchDatasetFile', () => {
   it('aborts: before the request and in the middle of a body', async () => {
     const before = new AbortController();
     before.abort();
-    expect((await hubFailure(fetchDatasetFile('openai/gsm8k', 'chunked.jsonl', opts({ signal: before.signal })))).code).toBe('ABORTED');
+    expect((await hubFailure(fetchDatasetFile('openai/gsm8k', 'chunked.jsonl', opts({ signal: before.signal })))).code).toBe('CANCELLED');
     const during = new AbortController();
     const p = fetchDatasetFile('openai/gsm8k', 'slow.bin', opts({ signal: during.signal, onProgress: (pr) => pr.received > 0 && during.abort() }));
     const e = await hubFailure(p);
-    expect(e.code).toBe('ABORTED');
-    expect(e.message).toBe('openai/gsm8k: fetching slow.bin was aborted');
+    expect(e.code).toBe('CANCELLED');
+    expect(e.message).toBe('openai/gsm8k: downloading slow.bin was cancelled');
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * Dataset files from the Hugging Face Hub, platform-neutral: `fetch` is passed in, a byte cache is
- * pluggable (OPFS in the browser, a folder in Node, memory in tests), progress is reported per file
+ * Dataset files from the Hugging Face Hub, platform-neutral (http.ts): `fetch` is passed in, a byte
+ * cache is pluggable (cache.ts: OPFS in the browser, a folder in Node, memory in tests), progress is reported per file
  * (bytes received / `content-length`) and every request takes an `AbortSignal`.
  *
  *   file:    {endpoint}/datasets/{repo}/resolve/{revision}/{path}
@@ -13,55 +13,8 @@
  * commit hash as the revision to never see a moved branch.
  */
 
-export type HubErrorCode =
-  | 'NOT_FOUND' // 404: no such repository, revision or file
-  | 'UNAUTHORIZED' // 401/403: gated or private; accept the terms on the Hub and pass a token
-  | 'HTTP' // any other non-2xx status
-  | 'NETWORK' // the request or the body transfer failed
-  | 'ABORTED' // the signal was aborted
-  | 'BAD_RESPONSE'; // a listing that is not the expected JSON
-
-export class HubError extends Error {
-  override readonly name = 'HubError';
-  constructor(
-    readonly code: HubErrorCode,
-    message: string,
-    readonly repo: string,
-    readonly file?: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
-}
-
-/** The subset of the platform's `Response` used here. */
-export interface HubResponse {
-  readonly ok: boolean;
-  readonly status: number;
-  readonly statusText: string;
-  readonly headers: { get(name: string): string | null };
-  readonly body: { getReader(): { read(): Promise<{ readonly done: boolean; readonly value?: Uint8Array }> } } | null;
-  arrayBuffer(): Promise<ArrayBuffer>;
-}
-
-/** The platform's `fetch` (or anything shaped like it). */
-export type HubFetch = (url: string, init: { headers: Record<string, string>; signal?: AbortSignal }) => Promise<HubResponse>;
-
-/** Where fetched files are kept: OPFS, a folder, memory. */
-export interface ByteCache {
-  get(key: string): Promise<Uint8Array | undefined>;
-  put(key: string, bytes: Uint8Array): Promise<void>;
-}
-
-export class MemoryCache implements ByteCache {
-  readonly entries = new Map<string, Uint8Array>();
-  async get(key: string): Promise<Uint8Array | undefined> {
-    return this.entries.get(key);
-  }
-  async put(key: string, bytes: Uint8Array): Promise<void> {
-    this.entries.set(key, bytes);
-  }
-}
+import { type ByteCache } from './cache.ts';
+import { cancelledError, encodePath, HubError, hubRequest, statusError, trimEndpoint, type HubFetch } from './http.ts';
 
 export interface HubProgress {
   /** The file being fetched (repository path, or the shard URL's path). */
@@ -82,37 +35,18 @@ export interface HubOptions {
   readonly onProgress?: (progress: HubProgress) => void;
 }
 
-export const HF_ENDPOINT = 'https://huggingface.co';
-
-const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/');
-
 function endpointOf(options: HubOptions): string {
-  return (options.endpoint ?? HF_ENDPOINT).replace(/\/+$/, '');
+  return trimEndpoint(options.endpoint);
 }
 
 /** `{endpoint}/datasets/{repo}/resolve/{revision}/{path}`, the revision as one segment (`refs%2Fconvert%2Fparquet`). */
 export function resolveUrl(endpoint: string, repo: string, revision: string, path: string): string {
-  return `${endpoint.replace(/\/+$/, '')}/datasets/${encodePath(repo)}/resolve/${encodeURIComponent(revision)}/${encodePath(path)}`;
+  return `${trimEndpoint(endpoint)}/datasets/${encodePath(repo)}/resolve/${encodeURIComponent(revision)}/${encodePath(path)}`;
 }
 
 /** `{endpoint}/api/datasets/{repo}/parquet/{config}/{split}`. */
 export function parquetListingUrl(endpoint: string, repo: string, config: string, split: string): string {
-  return `${endpoint.replace(/\/+$/, '')}/api/datasets/${encodePath(repo)}/parquet/${encodeURIComponent(config)}/${encodeURIComponent(split)}`;
-}
-
-function aborted(options: HubOptions, repo: string, file: string): HubError {
-  return new HubError('ABORTED', `${repo}: fetching ${file} was aborted`, repo, file);
-}
-
-function statusError(response: HubResponse, repo: string, file: string, url: string): HubError {
-  const status = response.status;
-  const hubCode = response.headers.get('x-error-code');
-  const detail = `${status}${response.statusText ? ` ${response.statusText}` : ''}${hubCode ? `, ${hubCode}` : ''}`;
-  if (status === 404) return new HubError('NOT_FOUND', `${repo}: ${file} not found (${detail}; ${url})`, repo, file, status);
-  if (status === 401 || status === 403) {
-    return new HubError('UNAUTHORIZED', `${repo}: ${file}: access denied (${detail}): the dataset is gated or private; accept its terms on the Hub and give an access token`, repo, file, status);
-  }
-  return new HubError('HTTP', `${repo}: ${file}: the Hub answered ${detail} (${url})`, repo, file, status);
+  return `${trimEndpoint(endpoint)}/api/datasets/${encodePath(repo)}/parquet/${encodeURIComponent(config)}/${encodeURIComponent(split)}`;
 }
 
 /** GET `url` into bytes, through the cache, reporting progress; `file` names it in errors. */
@@ -121,16 +55,8 @@ async function download(url: string, repo: string, file: string, options: HubOpt
   const key = url.startsWith(endpoint) ? url.slice(endpoint.length + 1) : url;
   const cached = await options.cache?.get(key);
   if (cached !== undefined) return cached;
-  if (options.signal?.aborted) throw aborted(options, repo, file);
-  const headers: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
-  let response: HubResponse;
-  try {
-    response = await options.fetch(url, { headers, ...(options.signal ? { signal: options.signal } : {}) });
-  } catch (e) {
-    if (options.signal?.aborted) throw aborted(options, repo, file);
-    throw new HubError('NETWORK', `${repo}: cannot fetch ${file} from ${url} (${(e as Error).message})`, repo, file);
-  }
-  if (!response.ok) throw statusError(response, repo, file, url);
+  const response = await hubRequest(url, repo, file, options);
+  if (!response.ok) throw statusError(response, { kind: 'dataset', repo, file, url, token: !!options.token });
   const length = response.headers.get('content-length');
   const total = length !== null && /^\d+$/.test(length) ? Number(length) : null;
   const chunks: Uint8Array[] = [];
@@ -147,7 +73,7 @@ async function download(url: string, repo: string, file: string, options: HubOpt
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        if (options.signal?.aborted) throw aborted(options, repo, file);
+        if (options.signal?.aborted) throw cancelledError(repo, file);
         if (value === undefined || value.byteLength === 0) continue;
         chunks.push(value);
         received += value.byteLength;
@@ -156,7 +82,7 @@ async function download(url: string, repo: string, file: string, options: HubOpt
     }
   } catch (e) {
     if (e instanceof HubError) throw e;
-    if (options.signal?.aborted) throw aborted(options, repo, file);
+    if (options.signal?.aborted) throw cancelledError(repo, file);
     throw new HubError('NETWORK', `${repo}: the transfer of ${file} failed after ${received} bytes (${(e as Error).message})`, repo, file);
   }
   const bytes = new Uint8Array(received);

@@ -13,19 +13,8 @@
  */
 import { concatBytes, type ByteSink, type MemoryFolder } from '../io/bytes.ts';
 import { INDEX_FILE } from '../safetensors/writer.ts';
-import {
-  abortedError,
-  indexShards,
-  listModelFiles,
-  modelFileUrl,
-  ModelHubError,
-  request,
-  selectCheckpointFiles,
-  statusError,
-  type ModelHubOptions,
-  type RepoFile,
-  type RepoListing,
-} from './models.ts';
+import { cancelledError, HubError, hubRequest, statusError } from './http.ts';
+import { indexShards, listModelFiles, modelFileUrl, selectCheckpointFiles, type ModelHubOptions, type RepoFile, type RepoListing } from './models.ts';
 
 /** What a download knows about its target's files (kept by the cache between downloads). */
 export interface DownloadRecord {
@@ -170,7 +159,7 @@ export async function downloadFiles(listing: RepoListing, target: DownloadTarget
   /** GETs `file` from byte `keep` on into `partial`. */
   const transfer = async (file: RepoFile, partial: string, keep: number, progress: (fileBytes: number) => void) => {
     const url = modelFileUrl(options.endpoint, repo, at, file.path);
-    const get = (from: number) => request(url, repo, file.path, options, from > 0 ? { range: `bytes=${from}-` } : {});
+    const get = (from: number) => hubRequest(url, repo, file.path, options, from > 0 ? { range: `bytes=${from}-` } : {});
     let response = await get(keep);
     if (keep > 0 && response.status === 416) {
       // The partial file is not a prefix of this file: start again.
@@ -178,11 +167,11 @@ export async function downloadFiles(listing: RepoListing, target: DownloadTarget
       await target.remove(partial);
       response = await get((keep = 0));
     }
-    if (!response.ok) throw statusError(response, repo, at, file.path, url, !!options.token);
+    if (!response.ok) throw statusError(response, { kind: 'model', repo, revision: at, file: file.path, url, token: !!options.token });
     const range = response.status === 206 ? contentRange(response.headers.get('content-range')) : null;
     if (range && range.start !== keep) {
       await target.remove(partial);
-      throw new ModelHubError('HTTP', `${repo}: ${file.path}: asked for bytes from ${keep}, the server sent them from ${range.start}; download again`, repo, file.path, 206);
+      throw new HubError('HTTP', `${repo}: ${file.path}: asked for bytes from ${keep}, the server sent them from ${range.start}; download again`, repo, file.path, 206);
     }
     const start = response.status === 206 ? keep : 0;
     const length = response.headers.get('content-length');
@@ -199,9 +188,9 @@ export async function downloadFiles(listing: RepoListing, target: DownloadTarget
       await sink.write(bytes);
     };
     const take = async (chunk: Uint8Array) => {
-      if (options.signal?.aborted) throw abortedError(repo, file.path);
+      if (options.signal?.aborted) throw cancelledError(repo, file.path);
       if (expected !== null && start + received + chunk.byteLength > expected) {
-        throw new ModelHubError('SIZE_MISMATCH', `${repo}: ${file.path}: more than the ${expected} bytes the listing gives arrived; download again`, repo, file.path);
+        throw new HubError('SIZE_MISMATCH', `${repo}: ${file.path}: more than the ${expected} bytes the listing gives arrived; download again`, repo, file.path);
       }
       pending.push(chunk);
       pendingBytes += chunk.byteLength;
@@ -222,15 +211,15 @@ export async function downloadFiles(listing: RepoListing, target: DownloadTarget
       // Keep what arrived (the next download resumes from it), unless it is known to be wrong.
       await flush().catch(() => undefined);
       await sink.close().catch(() => undefined);
-      if (e instanceof ModelHubError && e.code === 'SIZE_MISMATCH') await target.remove(partial);
-      if (e instanceof ModelHubError) throw e;
-      if (options.signal?.aborted) throw abortedError(repo, file.path);
+      if (e instanceof HubError && e.code === 'SIZE_MISMATCH') await target.remove(partial);
+      if (e instanceof HubError) throw e;
+      if (options.signal?.aborted) throw cancelledError(repo, file.path);
       const of = expected === null ? '' : ` of ${expected}`;
-      throw new ModelHubError('NETWORK', `${repo}: the transfer of ${file.path} failed after ${start + received}${of} bytes (${(e as Error).message}); download again to resume`, repo, file.path);
+      throw new HubError('NETWORK', `${repo}: the transfer of ${file.path} failed after ${start + received}${of} bytes (${(e as Error).message}); download again to resume`, repo, file.path);
     }
     await sink.close();
     if (expected !== null && start + received < expected) {
-      throw new ModelHubError('NETWORK', `${repo}: the transfer of ${file.path} ended after ${start + received} of ${expected} bytes; download again to resume`, repo, file.path);
+      throw new HubError('NETWORK', `${repo}: the transfer of ${file.path} ended after ${start + received} of ${expected} bytes; download again to resume`, repo, file.path);
     }
     return { start, received };
   };

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryFolder } from '../io/bytes.ts';
 import { openCheckpoint } from '../checkpoint/checkpoint.ts';
-import { checkRepoId, listModelFiles, modelFileUrl, modelInfoUrl, ModelHubError, selectCheckpointFiles, type RepoFile } from './models.ts';
+import { HubError } from './http.ts';
+import { checkRepoId, listModelFiles, modelFileUrl, modelInfoUrl, selectCheckpointFiles, type RepoFile } from './models.ts';
 import { downloadCheckpoint, memoryTarget, partialName, type DownloadOptions, type DownloadProgress, type DownloadRecord } from './download.ts';
 import { TINY_QWEN2, TINY_QWEN2_CHAT, writeFamilyMember } from '../checkpoint/synthetic.ts';
 
@@ -156,10 +157,10 @@ beforeEach(() => {
 const opts = (more: Partial<DownloadOptions> = {}): DownloadOptions => ({ fetch: globalThis.fetch, endpoint: base, ...more });
 const fileHits = () => hits.filter((h) => !h.url.startsWith('/api/'));
 
-async function failure(p: Promise<unknown>): Promise<ModelHubError> {
+async function failure(p: Promise<unknown>): Promise<HubError> {
   const e = await p.catch((x: unknown) => x);
-  if (e instanceof ModelHubError) return e;
-  throw new Error(`expected a ModelHubError, got ${String(e)}`);
+  if (e instanceof HubError) return e;
+  throw new Error(`expected a HubError, got ${String(e)}`);
 }
 
 /** The files a checkpoint needs, by the rule written out here independently of the code. */
@@ -176,7 +177,7 @@ describe('repo ids and URLs', () => {
         try {
           checkRepoId(id);
         } catch (x) {
-          return x as ModelHubError;
+          return x as HubError;
         }
         return null;
       })();
@@ -218,9 +219,9 @@ describe('listing and selection', () => {
       try {
         return selectCheckpointFiles('r', sharded, new Set(['model-00003-of-00003.safetensors']));
       } catch (e) {
-        return e as ModelHubError;
+        return e as HubError;
       }
-    })() as ModelHubError;
+    })() as HubError;
     expect([missing.code, missing.file]).toEqual(['NOT_FOUND', 'model-00003-of-00003.safetensors']);
   });
 });
@@ -346,12 +347,12 @@ describe('downloadCheckpoint', () => {
     const e = await failure(
       downloadCheckpoint('acme/tiny', memoryTarget(folder), opts({ signal: controller.signal, onProgress: (p) => p.file === 'model.safetensors' && p.fileBytes > 0 && controller.abort() })),
     );
-    expect([e.code, e.message]).toEqual(['ABORTED', 'acme/tiny: downloading model.safetensors was cancelled']);
+    expect([e.code, e.message]).toEqual(['CANCELLED', 'acme/tiny: downloading model.safetensors was cancelled']);
     const partial = partialName({ path: 'model.safetensors', size: weights.byteLength, oid: sha256(weights) });
     expect(folder.files.get(partial)!.byteLength).toBeGreaterThan(0);
     const before = new AbortController();
     before.abort();
-    expect((await failure(downloadCheckpoint('acme/tiny', memoryTarget(new MemoryFolder('x')), opts({ signal: before.signal })))).code).toBe('ABORTED');
+    expect((await failure(downloadCheckpoint('acme/tiny', memoryTarget(new MemoryFolder('x')), opts({ signal: before.signal })))).code).toBe('CANCELLED');
   });
 
   it('missing repositories, revisions and files, gated models, bad listings and other statuses', async () => {
