@@ -12,12 +12,14 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { SlotId, SlotSource, StudioEngine } from '../../browser/shared/engine-api.ts';
 import type { DirectoryHandleLike, FolderMemory } from '../../browser/shared/fs-access.ts';
+import { HF_ENDPOINT } from '../../core/hub/http.ts';
 import type { Recipe } from '../../core/merge/recipe.ts';
 import { evaluationActions } from './eval-actions.ts';
+import { hubActions, type HubDeps } from './hub-actions.ts';
 import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';
 import { createJobRunner, errorLine, idleJob } from './jobs.ts';
 import { analysisRecipeOf, compatRecipeOf, DEFAULT_SETTINGS, mergeRecipeOf, shardBytes, vectorRecipe, type MergeSettings } from './settings.ts';
-import { analysisBlocker, isBusy, mergeBlocker, type CompatState, type SlotState, type StudioData, type StudioState } from './state.ts';
+import { analysisBlocker, isBusy, mergeBlocker, type CompatState, type SlotOrigin, type SlotState, type StudioData, type StudioState } from './state.ts';
 
 export interface StudioDeps {
   readonly engine: StudioEngine;
@@ -26,6 +28,10 @@ export interface StudioDeps {
   readonly now?: () => number;
   /** Delay before a settings change re-checks compatibility (default 120 ms). */
   readonly compatDelayMs?: number;
+  /** The Hugging Face Hub: fetch and caches (none: its actions fail with one line). */
+  readonly hub?: HubDeps;
+  /** The Hub endpoint to start with (the page's `?hub=`); default https://huggingface.co. */
+  readonly hubEndpoint?: string;
 }
 
 export type StudioStore = StoreApi<StudioState>;
@@ -55,6 +61,11 @@ export function initialData(): StudioData {
     reportError: null,
     tryIt: idleJob(),
     diagnostics: null,
+    hubEndpoint: HF_ENDPOINT,
+    hubModels: idleJob(),
+    hubData: idleJob(),
+    hubDataFor: null,
+    hubCache: { available: false, models: [], estimate: null, error: null },
   };
 }
 
@@ -128,8 +139,30 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       }, deps.compatDelayMs ?? 120);
     };
 
+    /** Opens a slot (no busy check: the Hub job opens what it downloaded while it runs). */
+    const openSlotNow = async (slot: SlotId, source: SlotSource, origin: SlotOrigin, label: string): Promise<void> => {
+      const seq = (slotSeq.get(slot) ?? 0) + 1;
+      slotSeq.set(slot, seq);
+      setSlot(slot, { status: 'loading', label });
+      try {
+        const summary = await engine.open(slot, source);
+        if (slotSeq.get(slot) !== seq) return;
+        setSlot(slot, { status: 'ready', summary, origin });
+        if (source.kind === 'directory' && deps.folders) {
+          remembered.set(slot, source.handle);
+          deps.folders.remember(slot, source.handle).catch(() => {});
+        }
+      } catch (e) {
+        if (slotSeq.get(slot) !== seq) return;
+        await engine.close(slot).catch(() => {});
+        setSlot(slot, { status: 'error', error: errorLine(e), remembered: rememberedName(slot) });
+      }
+      await inputsChanged();
+    };
+
     return {
       ...initialData(),
+      ...(deps.hubEndpoint ? { hubEndpoint: deps.hubEndpoint } : {}),
 
       async init() {
         const [backend, recalled] = await Promise.allSettled([engine.backend(), deps.folders?.recall() ?? Promise.resolve(new Map<string, DirectoryHandleLike>())]);
@@ -145,6 +178,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
           set({ slots });
         }
         await get().refreshCompat();
+        await get().refreshHubCache();
       },
 
       setUseVector(useVector) {
@@ -155,23 +189,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
 
       async openSlot(slot, source: SlotSource, origin, label) {
         if (refuseWhileBusy()) return;
-        const seq = (slotSeq.get(slot) ?? 0) + 1;
-        slotSeq.set(slot, seq);
-        setSlot(slot, { status: 'loading', label });
-        try {
-          const summary = await engine.open(slot, source);
-          if (slotSeq.get(slot) !== seq) return;
-          setSlot(slot, { status: 'ready', summary, origin });
-          if (source.kind === 'directory' && deps.folders) {
-            remembered.set(slot, source.handle);
-            deps.folders.remember(slot, source.handle).catch(() => {});
-          }
-        } catch (e) {
-          if (slotSeq.get(slot) !== seq) return;
-          await engine.close(slot).catch(() => {});
-          setSlot(slot, { status: 'error', error: errorLine(e), remembered: rememberedName(slot) });
-        }
-        await inputsChanged();
+        await openSlotNow(slot, source, origin, label);
       },
 
       async reopenSlot(slot) {
@@ -274,6 +292,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
         jobs.cancel(job);
       },
       ...evaluationActions(engine, (p) => set(p), get, jobs),
+      ...hubActions(deps.hub, (p) => set(p), get, jobs, openSlotNow),
       dismissNotice() {
         set({ notice: null });
       },

@@ -4,7 +4,7 @@
  * conversion: the split's shard listing, then each shard, through the cache) → one `DataFile` per
  * shard, named `<repo>/<config>/<split>/<n>.parquet` (what the panel and the report show).
  */
-import { fetchParquetSplit, type HubOptions } from '../../core/hub/datasets.ts';
+import { configOf, fetchParquetSplit, type HubOptions } from '../../core/hub/datasets.ts';
 import type { Task, TaskDataset } from '../../core/eval/tasks/types.ts';
 import type { DataFile, DataRole } from '../shared/engine-api.ts';
 
@@ -12,9 +12,6 @@ export interface HubSplit {
   readonly role: DataRole;
   readonly split: string;
 }
-
-/** The Hub's name for a dataset without `dataset_name`. */
-export const configOf = (dataset: TaskDataset): string => dataset.config ?? 'default';
 
 /**
  * The splits a run of `task` needs: the evaluated split, and the few-shot split when the task

@@ -12,6 +12,7 @@
  */
 import * as Comlink from 'comlink';
 import type { JobOptions, StudioEngine } from './engine-api.ts';
+import { throttleProgress } from './progress.ts';
 
 export const ENGINE_METHODS = [
   'backend', 'open', 'close', 'loadDemo', 'compatibility', 'analyse', 'save', 'configureTesting',
@@ -93,9 +94,9 @@ function isWireError(v: unknown): v is WireError {
 }
 
 /**
- * Worker side: one job's options from its port. Progress is a snapshot: posted at most every
- * `intervalMs`; one held back is posted when the interval is over, and at the latest before
- * `done`. Events are posted as they come.
+ * Worker side: one job's options from its port. Progress is throttled (progress.ts: at most every
+ * `intervalMs`, the latest always posted, before `done` at the latest). Events are posted as they
+ * come.
  */
 function jobFromPort(port: JobPort, intervalMs: number): { job: JobOptions<unknown, unknown>; dispose(): void } {
   const controller = new AbortController();
@@ -103,38 +104,16 @@ function jobFromPort(port: JobPort, intervalMs: number): { job: JobOptions<unkno
     if (event.data.type === 'abort') controller.abort();
   });
   port.start();
-  let last = -Infinity;
-  let held: { progress: unknown } | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const post = (progress: unknown) => {
-    last = performance.now();
-    held = null;
-    port.postMessage({ type: 'progress', progress } satisfies PortMessage);
-  };
-  const flush = () => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    if (held) post(held.progress);
-  };
+  const progress = throttleProgress((p: unknown) => port.postMessage({ type: 'progress', progress: p } satisfies PortMessage), intervalMs);
   const job: JobOptions<unknown, unknown> = {
     signal: controller.signal,
-    onProgress(progress) {
-      const wait = last + intervalMs - performance.now();
-      if (wait <= 0) {
-        if (timer !== null) clearTimeout(timer);
-        timer = null;
-        post(progress);
-        return;
-      }
-      held = { progress };
-      timer ??= setTimeout(flush, wait);
-    },
+    onProgress: (p) => progress.push(p),
     onEvent(event) {
       port.postMessage({ type: 'event', event } satisfies PortMessage);
     },
   };
   const dispose = () => {
-    flush();
+    progress.flush();
     port.postMessage({ type: 'done' } satisfies PortMessage);
     port.close();
   };

@@ -16,6 +16,9 @@
 import { type ByteCache } from './cache.ts';
 import { cancelledError, encodePath, HubError, hubRequest, statusError, trimEndpoint, type HubFetch } from './http.ts';
 
+/** The Hub's name for a dataset's config: its `dataset_name`, or "default" for a dataset without one. */
+export const configOf = (dataset: { readonly config: string | null }): string => dataset.config ?? 'default';
+
 export interface HubProgress {
   /** The file being fetched (repository path, or the shard URL's path). */
   readonly file: string;

@@ -77,11 +77,13 @@ export function statusError(response: HubResponse, c: StatusContext): HubError {
   const { repo, file, url } = c;
   const hubCode = response.headers.get('x-error-code');
   const detail = `${status}${response.statusText ? ` ${response.statusText}` : ''}${hubCode ? `, ${hubCode}` : ''}`;
-  if (hubCode === 'RepoNotFound') {
+  // Model listings: the Hub's codes name what is missing (for datasets' Parquet listings a missing
+  // config or split answers RepoNotFound too, so there the file is named instead).
+  if (hubCode === 'RepoNotFound' && c.kind === 'model') {
     const hint = c.token ? 'check the id and that the token can read it' : 'check the id, or give an access token if it is private';
     return new HubError('NOT_FOUND', `${repo}: repository not found (${detail}): ${hint}`, repo, file, status);
   }
-  if (hubCode === 'RevisionNotFound' && c.revision !== undefined) return new HubError('NOT_FOUND', `${repo}: revision "${c.revision}" not found (${detail})`, repo, file, status);
+  if (hubCode === 'RevisionNotFound' && c.kind === 'model' && c.revision !== undefined) return new HubError('NOT_FOUND', `${repo}: revision "${c.revision}" not found (${detail})`, repo, file, status);
   if (status === 404) return new HubError('NOT_FOUND', `${repo}: ${file} not found (${detail}; ${url})`, repo, file, status);
   if (status === 401 || status === 403) {
     const hint = c.token ? `the token given has no access; accept the ${c.kind}’s terms on the Hub with that account` : 'accept its terms on the Hub and give an access token';
