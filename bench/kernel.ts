@@ -1,7 +1,7 @@
 /**
  * Throughput of the WebGPU merge kernel: BF16 target, SFT and GRPO in, BF16 out.
  *
- *   npx tsx bench/kernel.ts [--elements N] [--seconds S]
+ *   npm run bench:kernel [-- --elements N] [--seconds S]
  *
  * GB/s count the bytes the op moves: 3 inputs + 1 output (8 bytes per element in BF16).
  *   kernel      buffers already on the GPU, many dispatches back to back; GPU timestamps when the
