@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eta, formatAlpha, formatCount, formatPercent, formatSeconds, formatValue } from './format.ts';
 
 describe('formatting', () => {
-  it('sizes and counts', () => {
+  it('counts', () => {
     expect(formatCount(97)).toBe('97');
     expect(formatCount(31_776)).toBe('31.8K');
     expect(formatCount(494_032_768)).toBe('494.0M');
