@@ -1,3 +1,5 @@
+import { formatBytes } from '../core/format.ts';
+
 /** A one-line progress bar on stderr, drawn only when stderr is a terminal. */
 export interface ProgressBar {
   update(done: number, total: number, label?: string): void;
@@ -29,14 +31,4 @@ export function progressBar(title: string, stream: NodeJS.WriteStream = process.
       if (drawn) stream.write('\n');
     },
   };
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (Math.abs(n) >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }

@@ -51,7 +51,7 @@ export async function openNodeGpu(options: OpenNodeGpuOptions = {}): Promise<Nod
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
     },
-    // Optional, for kernel timings (scripts/bench-kernel.ts).
+    // Optional, for kernel timings (bench/kernel.ts).
     requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
   });
   instances.set(device, instance);

@@ -21,15 +21,14 @@
  * `random.Random(1234)` (see `fewshot.ts`): the shots depend on the document's position in
  * evaluation order, not only on the document. `fixed` and `cot-prompt` take the first n exemplars.
  */
+import type { ChatMessage } from '../text/chat-template.ts';
 import { EvalError } from './errors.ts';
 import { FewshotSampler, firstShots, HARNESS_FEWSHOT_SEED, sampledShots, sharedSampler } from './fewshot.ts';
 import { parseCotPrompt } from './tasks/bbh.ts';
 import type { FewshotMaterial, Task } from './tasks/types.ts';
 
-export interface ChatMessage {
-  readonly role: 'system' | 'user' | 'assistant';
-  readonly content: string;
-}
+/** A chat turn, as the tokenizer's chat template takes it (one type for core/text and core/eval). */
+export type { ChatMessage };
 
 /** Plain text, or chat messages still to be rendered by a chat template. */
 export type Prompt = string | readonly ChatMessage[];
