@@ -14,7 +14,7 @@ import { mergeToFolder } from '../core/merge/run.ts';
 import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
 import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '../node/backend.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
-import { isUserError } from './errors.ts';
+import { outcomeOf, printable } from './errors.ts';
 import { formatBytes, progressBar } from './progress.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerExport } from './export-command.ts';
@@ -291,7 +291,17 @@ export function buildProgram(signal: AbortSignal): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export interface MainOptions {
+  /**
+   * The listener `bin/rvs.mjs` installs before anything is loaded (a signal during start-up exits
+   * 130 with the cancel message); removed here once main's own handlers are in place.
+   */
+  readonly startupHandler?: (...args: unknown[]) => void;
+}
+
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const controller = new AbortController();
   let interrupted = false;
   const onSignal = () => {
@@ -300,27 +310,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('\ninterrupted: cleaning up…\n');
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  for (const s of SIGNALS) process.on(s, onSignal);
+  if (options.startupHandler) for (const s of SIGNALS) process.off(s, options.startupHandler);
   const debug = argv.includes('--debug');
   try {
     await buildProgram(controller.signal).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed the message
-    if (interrupted) {
-      process.stderr.write('rvs: cancelled; nothing was written\n');
-      return 130;
-    }
-    const error = e as Error;
-    process.stderr.write(`rvs: ${error.message}\n`);
-    if (debug) process.stderr.write(`${error.stack ?? ''}\n`);
-    return isUserError(e) ? 2 : 1;
+    const { exit, message } = outcomeOf(e, interrupted);
+    process.stderr.write(`rvs: ${printable(message)}\n`);
+    if (debug && exit !== 130) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return exit;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    for (const s of SIGNALS) process.off(s, onSignal);
   }
 }
-
