@@ -26,7 +26,7 @@ export function registerExport(program: Command): void {
       } catch (e) {
         throw new UsageError(`${opts.report}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      const report = parseReport(text);
+      const report = parseReport(text, opts.report);
       let out: string;
       if (opts.format === 'lm-eval') out = lmEvalCommands(report);
       else out = opts.alpha === undefined ? mergekitStream(report, opts.method) : mergekitYaml(report, opts.alpha, opts.method);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { decodeText, parsePredictions } from '../core/eval/datasets.ts';
+import { harnessName } from '../core/eval/harness.ts';
 import { STDERR_METHOD } from '../core/eval/metrics.ts';
 import { scoreTask, type TaskScore } from '../core/eval/score.ts';
 import { getTask } from '../core/eval/tasks/index.ts';
@@ -102,6 +103,8 @@ export function registerScore(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       const report: Report = parseReport({
         schema: REPORT_SCHEMA,
+        status: 'complete',
+        harness: harnessName(),
         createdAt: new Date().toISOString(),
         app: { name: 'rvs', version: program.version() ?? '0.0.0' },
         environment: { backend: 'none', node: process.version, platform: `${process.platform}-${process.arch}` },

@@ -106,10 +106,10 @@ describe('report status', () => {
   it('reports written before status existed: complete when every run is finished, else partial', () => {
     expect(parseReport(valid()).status).toBe('complete');
     const unfinished = valid();
-    unfinished.runs[0]!.config = { docIds: [0, 1] };
+    (unfinished.runs[0]!.config as Record<string, unknown>)['docIds'] = [0, 1];
     expect(parseReport(unfinished).status).toBe('partial');
     const noMetrics = valid();
-    noMetrics.runs[0]!.metrics = {};
+    (noMetrics.runs[0] as { metrics: object }).metrics = {};
     expect(parseReport(noMetrics).status).toBe('partial');
   });
 });
