@@ -7,8 +7,8 @@
  *     exit 2 (bad usage or bad input), except the codes in `NOT_THE_INPUT` (the machine or the
  *     tool failed: exit 1);
  *   - anything else (Node's system errors, bugs): exit 1, the message as it is.
- * Every message is untrusted text (it may quote tensor names and paths from files): `printable`
- * escapes control characters so that one error is one line and cannot drive the terminal.
+ * Every message is untrusted text (it may quote tensor names and paths from files): main prints
+ * it through `printable` (text.ts).
  */
 import { CancelledError, isCancelled } from '../core/cancel.ts';
 
@@ -59,23 +59,4 @@ export function outcomeOf(e: unknown, interrupted: boolean): Outcome {
   const message = e instanceof Error ? e.message : String(e);
   if (code === undefined) return { exit: 1, message };
   return { exit: NOT_THE_INPUT.has(code) ? 1 : 2, message };
-}
-
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\' };
-
-/**
- * `text` with control characters shown escaped: C0 (CR, LF, ESC, …), DEL, C1, and the Unicode
- * line/paragraph separators and bidirectional overrides, which could rewrite what a terminal shows.
- * A backslash is doubled only when the text has something to escape (so that plain paths stay as
- * they are, and escaped text stays unambiguous).
- */
-export function printable(text: string): string {
-  const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-  if (!unsafe.test(text)) return text;
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\\]/g, (c) => {
-    const named = NAMED[c];
-    if (named !== undefined) return named;
-    const hex = c.charCodeAt(0).toString(16);
-    return c.charCodeAt(0) <= 0xff ? `\\x${hex.padStart(2, '0')}` : `\\u${hex.padStart(4, '0')}`;
-  });
 }

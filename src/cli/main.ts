@@ -3,7 +3,7 @@
  * other failures, 130 when interrupted. Errors are one line on stderr; `--debug` adds the stack.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { closeCheckpoint, openCheckpoint, parameterCount, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import { parseFloatDtype } from '../core/dtype.ts';
@@ -14,8 +14,10 @@ import { mergeToFolder } from '../core/merge/run.ts';
 import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
 import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '../node/backend.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
-import { outcomeOf, printable } from './errors.ts';
-import { formatBytes, progressBar } from './progress.ts';
+import { stageFile, type StagedFile } from '../node/staging.ts';
+import { outcomeOf } from './errors.ts';
+import { noteStaleRemoved, printable } from './text.ts';
+import { formatBytes, formatCount, progressBar } from './progress.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerExport } from './export-command.ts';
 import { registerModelCommands } from './model-commands.ts';
@@ -82,40 +84,52 @@ interface WriteOptions {
   statsJson?: string;
 }
 
+/**
+ * A write command: the output folder and the `--stats-json` file are both staged and checked before
+ * any work, and appear together at the end (the folder's commit deferred until the statistics are
+ * written), so that any failure leaves neither.
+ */
 async function runWrite(recipe: Recipe, dirs: Record<string, string>, opts: WriteOptions, signal: AbortSignal): Promise<void> {
   const roles = await openRoles(dirs);
   try {
-    // Validate the output place before any work, so that bad input never leaves a trace.
-    const out = await createOutputFolder(opts.out, Object.values(dirs));
-    const { backend, description } = await selectBackend(opts.backend).catch(async (e) => {
-      await out.abort();
-      throw e;
-    });
-    const bar = progressBar(`merging (${description})`);
+    // Validate the output places before any work, so that bad input never leaves a trace.
+    const out = await createOutputFolder(opts.out, Object.values(dirs), { onStaleRemoved: noteStaleRemoved });
+    let statsFile: StagedFile | undefined;
+    let committed = false;
     try {
-      const result = await mergeToFolder({
-        recipe,
-        roles,
-        backend,
-        out,
-        shardSize: opts.shardSize,
-        stats: opts.statsJson !== undefined,
-        signal,
-        onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor),
-      }).catch((e: unknown) => {
-        throw withFolders(e, dirs);
-      });
-      bar.stop();
-      if (opts.statsJson !== undefined) {
-        await writeFile(opts.statsJson, `${JSON.stringify({ tensors: result.stats }, null, 2)}\n`);
+      statsFile = opts.statsJson === undefined ? undefined : await stageFile(opts.statsJson, noteStaleRemoved);
+      const { backend, description } = await selectBackend(opts.backend, { onNoise: (text) => debugLog(text) });
+      const bar = progressBar(`merging (${description})`);
+      try {
+        const result = await mergeToFolder({
+          recipe,
+          roles,
+          backend,
+          out: { ...out, commit: async () => {} }, // committed below, with the statistics
+          shardSize: opts.shardSize,
+          stats: statsFile !== undefined,
+          signal,
+          onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor),
+        }).catch((e: unknown) => {
+          throw withFolders(e, dirs);
+        });
+        bar.stop();
+        await statsFile?.write(`${JSON.stringify({ tensors: result.stats }, null, 2)}\n`);
+        await out.commit();
+        committed = true;
+        await statsFile?.commit();
+        const files = result.layout.shards.length;
+        process.stderr.write(
+          `wrote ${opts.out}: ${result.plan.tensors.length} tensors, ${formatBytes(result.layout.totalSize)} in ${files} file${files === 1 ? '' : 's'} (${result.seconds.toFixed(1)} s, ${description})\n`,
+        );
+      } finally {
+        bar.stop();
+        await backend.dispose();
       }
-      const files = result.layout.shards.length;
-      process.stderr.write(
-        `wrote ${opts.out}: ${result.plan.tensors.length} tensors, ${formatBytes(result.layout.totalSize)} in ${files} file${files === 1 ? '' : 's'} (${result.seconds.toFixed(1)} s, ${description})\n`,
-      );
-    } finally {
-      bar.stop();
-      await backend.dispose();
+    } catch (e) {
+      if (!committed) await out.abort();
+      await statsFile?.abort();
+      throw e;
     }
   } finally {
     await Promise.all([...roles.values()].map(closeCheckpoint));
@@ -179,7 +193,7 @@ export function buildProgram(signal: AbortSignal): Command {
         const lines = [
           `checkpoint     ${dir}`,
           `architecture   ${summary.architecture ?? 'unknown (no config.json)'}`,
-          `parameters     ${summary.parameters.toLocaleString('en-US')} (${(summary.parameters / 1e9).toFixed(3)} B)`,
+          `parameters     ${summary.parameters.toLocaleString('en-US')} (${formatCount(summary.parameters)})`,
           `tensors        ${summary.tensors}`,
           `dtypes         ${Object.entries(dtypes).map(([d, n]) => `${d} × ${n}`).join(', ')}`,
           `size           ${formatBytes(summary.bytes)}`,
@@ -187,7 +201,7 @@ export function buildProgram(signal: AbortSignal): Command {
           `tied embedding ${summary.tiedEmbeddings ? 'yes' : 'no'}`,
           `tokenizer      ${summary.tokenizer ? 'tokenizer.json' : 'none'}`,
         ];
-        process.stdout.write(`${lines.join('\n')}\n`);
+        process.stdout.write(`${lines.map(printable).join('\n')}\n`);
       } finally {
         await closeCheckpoint(ckpt);
       }
@@ -272,7 +286,7 @@ export function buildProgram(signal: AbortSignal): Command {
         }
         const top = [...stats].sort((a, b) => b.relative - a.relative).slice(0, opts.top);
         const rows = top.map((s) =>
-          [s.name.padEnd(48), s.normV.toExponential(3).padStart(11), s.normRef.toExponential(3).padStart(11), s.relative.toExponential(3).padStart(11), s.maxAbsV.toExponential(3).padStart(11), (s.zeroFraction * 100).toFixed(2).padStart(7)].join(' '),
+          [printable(s.name).padEnd(48), s.normV.toExponential(3).padStart(11), s.normRef.toExponential(3).padStart(11), s.relative.toExponential(3).padStart(11), s.maxAbsV.toExponential(3).padStart(11), (s.zeroFraction * 100).toFixed(2).padStart(7)].join(' '),
         );
         process.stdout.write(
           `${['tensor'.padEnd(48), '‖v‖'.padStart(11), '‖θ_SFT‖'.padStart(11), 'ratio'.padStart(11), 'max|v|'.padStart(11), 'zeros%'.padStart(7)].join(' ')}\n${rows.join('\n')}\n` +
@@ -289,6 +303,12 @@ export function buildProgram(signal: AbortSignal): Command {
   registerExport(program);
   registerEvalCommands(program, signal, openRoles, rulesOf, collectRule);
   return program;
+}
+
+/** With --debug: what native libraries said (e.g. Dawn while probing for a GPU). */
+let debugOutput = false;
+function debugLog(text: string): void {
+  if (debugOutput) process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 export const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -313,6 +333,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   for (const s of SIGNALS) process.on(s, onSignal);
   if (options.startupHandler) for (const s of SIGNALS) process.off(s, options.startupHandler);
   const debug = argv.includes('--debug');
+  debugOutput = debug;
   try {
     await buildProgram(controller.signal).parseAsync(argv, { from: 'user' });
     return 0;
