@@ -230,7 +230,7 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
       const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} ${(100 * v.value).toFixed(2)} ± ${v.stderr === null ? 'n/a' : (100 * v.stderr).toFixed(2)}`);
       process.stdout.write(`α=${r.alpha ?? '-'}\t${r.task}\t${metrics.join('\t')}\n`);
     }
-    process.stderr.write(`wrote ${opts.out}: ${report.runs.length} runs\n`);
+    process.stderr.write(`wrote ${opts.out}: ${report.runs.length} runs (status ${report.status})\n`);
   } catch (e) {
     line.stop();
     await saving.catch(() => undefined);

@@ -37,6 +37,14 @@ it('writes mergekit YAML for every α, or one α, and lm_eval commands', async (
   expect(lm.stdout).toBe(lmEvalCommands(report));
 });
 
+it("shows a report's status when it is not complete", async () => {
+  await writeFile(join(tmp, 'cancelled.json'), JSON.stringify({ ...report, status: 'cancelled' }));
+  const r = await rvs('export', '--report', join(tmp, 'cancelled.json'), '--format', 'lm-eval');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toBe(`rvs: note: ${join(tmp, 'cancelled.json')} is a cancelled report; its unfinished runs are exported as they were set up\n`);
+  expect(r.stdout).toBe(lmEvalCommands(report));
+});
+
 it('an invalid report exits 2 with the bad path named', async () => {
   const r = await rvs('export', '--report', join(tmp, 'bad.json'), '--format', 'mergekit');
   expect(r.code).toBe(2);
