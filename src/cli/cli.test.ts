@@ -215,9 +215,9 @@ describe.concurrent('rvs happy paths', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^architecture\s+Qwen2ForCausalLM$/m);
-    // 23,360 parameters: "(23.4 K)", not "(0.000 B)".
+    // 23,360 parameters: "(23.4K)", not "(0.000 B)".
     expect(TINY_PARAMETERS).toBe(23_360);
-    expect(r.stdout).toMatch(/^parameters\s+23,360 \(23\.4 K\)$/m);
+    expect(r.stdout).toMatch(/^parameters\s+23,360 \(23\.4K\)$/m);
     expect(r.stdout).toMatch(/^tied embedding yes$/m);
     expect(r.stdout).toMatch(new RegExp(`^tensors\\s+${TINY_TENSORS.length}$`, 'm'));
   });

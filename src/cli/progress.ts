@@ -43,13 +43,12 @@ export function formatBytes(n: number): string {
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
-/** A count with three significant digits and a K/M/B/T suffix: 23.4 K, 1.54 B, 480. */
+/**
+ * A count as the studio shows it (src/app/format.ts): 480, 23.4K, 494.0M, 1.54B. (A twin of the
+ * studio's, kept apart because the CLI may not import the app; to be merged with the other twins.)
+ */
 export function formatCount(n: number): string {
-  const units = ['', ' K', ' M', ' B', ' T'];
-  let i = 0;
-  while (Math.abs(n) >= 999.5 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return i === 0 ? String(Math.round(n)) : `${n.toPrecision(3)}${units[i]}`;
+  const abs = Math.abs(n);
+  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  return abs >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : abs >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : String(n);
 }
