@@ -319,7 +319,7 @@ export class Engine implements StudioEngine {
       job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, run: 0, runs: 0, task: null, alpha: null, done: 0, total: 0, newTokens: 0, evalSeconds: 0, fraction: 0 }),
     );
     const { info } = await this.compute();
-    const header = reportHeader({
+    const header = await reportHeader({
       roles: this.roles(), useVector: request.useVector, rules: request.rules, mode: host.mode,
       adapter: info.kind === 'webgpu' ? { name: info.adapter, software: info.software } : null,
       app: this.options.app ?? { name: 'Reasoning Vector Studio', version: '0' },

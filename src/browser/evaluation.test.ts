@@ -131,7 +131,7 @@ describe('evaluation in the engine (wasm fallback)', () => {
     const report = await e.sweep(request, { onEvent: (ev) => events.push(ev), onProgress: (p) => progress.push(p.fraction) });
     expect(parseReport(JSON.parse(JSON.stringify(report)))).toEqual(report);
     expect(report.environment.backend).toBe('onnxruntime-web (wasm, CPU fallback)');
-    expect(report.checkpoints.target?.fingerprint).toMatch(/^headers-fnv1a64:/);
+    expect(report.checkpoints.target?.fingerprint).toMatch(/^headers\+samples-fnv1a64:/);
     // Four tasks and BBH's group, per α.
     expect(report.runs.map((r) => [r.alpha, r.task])).toEqual(
       alphas.flatMap((a) => [[a, 'gsm8k'], [a, 'sciq'], [a, 'bbh_cot_fewshot_boolean_expressions'], [a, 'humaneval'], [a, 'bbh_cot_fewshot']]),

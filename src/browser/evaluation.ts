@@ -5,7 +5,7 @@
  * the page's table fills while the sweep runs.
  */
 import type { Checkpoint } from '../core/checkpoint/checkpoint.ts';
-import { summarizeCheckpoint } from '../core/checkpoint/fingerprint.ts';
+import { summarizeCheckpoint, type CheckpointSummary } from '../core/checkpoint/fingerprint.ts';
 import { runSweep, type RunSettings, type SweepTask } from '../core/eval/sweep.ts';
 import { EvalError } from '../core/eval/errors.ts';
 import type { ScoredSample } from '../core/eval/score.ts';
@@ -89,11 +89,11 @@ export interface HeaderOptions {
 }
 
 /** A report's header: where it ran, the checkpoints' fingerprints, the recipe (α left at 0: each run has its own). */
-export function reportHeader(o: HeaderOptions): ReportHeader {
-  const checkpoints: Record<string, ReturnType<typeof summarizeCheckpoint>> = {};
+export async function reportHeader(o: HeaderOptions): Promise<ReportHeader> {
+  const checkpoints: Record<string, CheckpointSummary> = {};
   for (const role of ['sft', 'grpo', 'target'] as const) {
     const c = o.roles.get(role);
-    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = summarizeCheckpoint(c);
+    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = await summarizeCheckpoint(c);
   }
   const userAgent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
   return {

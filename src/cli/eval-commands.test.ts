@@ -55,7 +55,7 @@ describe('rvs sweep and rvs eval', () => {
     expect(r.code, r.stderr).toBe(0);
     const report = parseReport(await readFile(out, 'utf8'));
     expect(report.runs.map((x) => [x.alpha, x.task, x.samples.length])).toEqual([[0, 'gsm8k', 2], [0, 'sciq', 2], [1, 'gsm8k', 2], [1, 'sciq', 2]]);
-    expect(report.checkpoints.target?.fingerprint).toMatch(/^headers-fnv1a64:[0-9a-f]{16}$/);
+    expect(report.checkpoints.target?.fingerprint).toMatch(/^headers\+samples-fnv1a64:[0-9a-f]{16}$/);
     expect(report.runs[0]!.config).toMatchObject({ numFewshot: 1, limit: 2, limitMode: 'seeded', maxNewTokens: 8, batchSize: 2 });
     expect(r.stdout.trim().split('\n')).toHaveLength(4);
 

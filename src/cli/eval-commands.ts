@@ -7,7 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { closeCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
-import { summarizeCheckpoint } from '../core/checkpoint/fingerprint.ts';
+import { summarizeCheckpoint, type CheckpointSummary } from '../core/checkpoint/fingerprint.ts';
 import { decodeText } from '../core/eval/datasets.ts';
 import { loadDocs } from '../core/eval/load.ts';
 import { HARNESS_VERSION, HARNESS_VERSIONS, type HarnessVersion } from '../core/eval/harness.ts';
@@ -178,11 +178,11 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
   const tasks = await sweepTasks(opts);
   const resume = await previousReport(opts);
   const line = progressLine();
-  const checkpoints: Record<string, ReturnType<typeof summarizeCheckpoint>> = {};
-  if (roles) for (const [role, c] of roles) checkpoints[role] = summarizeCheckpoint(c, c.name);
+  const checkpoints: Record<string, CheckpointSummary> = {};
+  if (roles) for (const [role, c] of roles) checkpoints[role] = await summarizeCheckpoint(c, c.name);
   else {
     const c = await openCheckpoint(await openFolder(modelDir!));
-    checkpoints['target'] = summarizeCheckpoint(c, modelDir!);
+    checkpoints['target'] = await summarizeCheckpoint(c, modelDir!);
     await closeCheckpoint(c);
   }
   const header = {

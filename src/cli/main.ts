@@ -5,7 +5,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { closeCheckpoint, openCheckpoint, parameterCount, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
+import { CheckpointError, closeCheckpoint, openCheckpoint, parameterCount, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
+import { notAVectorReason, vectorOrigin } from '../core/checkpoint/vector-origin.ts';
 import { parseFloatDtype } from '../core/dtype.ts';
 import { executePlan } from '../core/merge/execute.ts';
 import { MergeError, planMerge } from '../core/merge/plan.ts';
@@ -89,9 +90,10 @@ interface WriteOptions {
  * any work, and appear together at the end (the folder's commit deferred until the statistics are
  * written), so that any failure leaves neither.
  */
-async function runWrite(recipe: Recipe, dirs: Record<string, string>, opts: WriteOptions, signal: AbortSignal): Promise<void> {
+async function runWrite(recipe: Recipe, dirs: Record<string, string>, opts: WriteOptions, signal: AbortSignal, check?: (roles: Map<string, Checkpoint>) => void): Promise<void> {
   const roles = await openRoles(dirs);
   try {
+    check?.(roles);
     // Validate the output places before any work, so that bad input never leaves a trace.
     const out = await createOutputFolder(opts.out, Object.values(dirs), { onStaleRemoved: noteStaleRemoved });
     let statsFile: StagedFile | undefined;
@@ -224,10 +226,17 @@ export function buildProgram(signal: AbortSignal): Command {
       .description('write θ_target + α·v for a stored vector')
       .requiredOption('--target <dir>', 'target checkpoint')
       .requiredOption('--vector <dir>', 'vector written by rvs extract')
-      .requiredOption('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha),
-  ).action(async (opts: WriteOptions & { target: string; vector: string; alpha: number }) => {
+      .requiredOption('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha)
+      .option('--allow-unmarked-vector', 'accept a --vector without the "rvs.recipe" metadata rvs extract writes (a vector from another tool)'),
+  ).action(async (opts: WriteOptions & { target: string; vector: string; alpha: number; allowUnmarkedVector?: boolean }) => {
     const recipe = applyRecipe(opts.alpha, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
-    await runWrite(recipe, { target: opts.target, vector: opts.vector }, opts, signal);
+    await runWrite(recipe, { target: opts.target, vector: opts.vector }, opts, signal, (roles) => {
+      // A full checkpoint given as the vector would write θ_target + α·θ: refuse what is not marked as a vector.
+      const origin = vectorOrigin(roles.get('vector')!);
+      const reason = notAVectorReason(origin);
+      if (reason === null || (origin.kind === 'unmarked' && opts.allowUnmarkedVector)) return;
+      throw new CheckpointError('NOT_A_VECTOR', `${reason}${origin.kind === 'unmarked' ? '; pass --allow-unmarked-vector if it is a vector from another tool' : ''}`, opts.vector);
+    });
   });
 
   addWriteOptions(

@@ -3,12 +3,12 @@
  * written into a hidden staging folder beside the destination and renamed into place on commit.
  */
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ByteSink, ByteSource, FolderSink, FolderSource } from '../core/io/bytes.ts';
 import { removeStaleStaging, StagingError, stagingName, type OnStaleRemoved } from './staging.ts';
 
-export type FsErrorCode = 'FOLDER_NOT_FOUND' | 'NOT_A_FOLDER' | 'OUTPUT_EXISTS' | 'OUTPUT_INSIDE_INPUT';
+export type FsErrorCode = 'FOLDER_NOT_FOUND' | 'NOT_A_FOLDER' | 'BROKEN_LINK' | 'OUTPUT_EXISTS' | 'OUTPUT_INSIDE_INPUT';
 
 export class FsError extends Error {
   override readonly name = 'FsError';
@@ -59,10 +59,30 @@ export async function openFolder(path: string): Promise<FolderSource> {
   return {
     name: path,
     async list() {
+      // Symbolic links count as the files they point to: a Hugging Face cache snapshot
+      // (snapshots/<revision>/) holds only links into ../../blobs/. A broken link is listed too,
+      // so that opening it says what is wrong instead of the file seeming absent.
       const entries = await readdir(root, { withFileTypes: true });
-      return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+      const files = await Promise.all(
+        entries.map(async (e) => {
+          if (e.isFile()) return e.name;
+          if (!e.isSymbolicLink()) return null;
+          const target = await stat(join(root, e.name)).catch(() => null);
+          return target === null || target.isFile() ? e.name : null;
+        }),
+      );
+      return files.filter((f) => f !== null).sort();
     },
-    open: (file) => openFileSource(join(root, file), join(path, file)),
+    async open(file) {
+      const full = join(root, file);
+      try {
+        return await openFileSource(full, join(path, file));
+      } catch (e) {
+        const link = (e as NodeJS.ErrnoException).code === 'ENOENT' ? await lstat(full).catch(() => null) : null;
+        if (link?.isSymbolicLink()) throw new FsError('BROKEN_LINK', `is a symbolic link to ${await readlink(full)}, which does not exist`, join(path, file));
+        throw e;
+      }
+    },
   };
 }
 
