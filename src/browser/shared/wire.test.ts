@@ -89,7 +89,7 @@ describe('the engine through comlink', () => {
         job.onProgress?.({ phase: 'evaluating', loadBytesDone: 0, loadBytesTotal: 0, run: 0, runs: 1, task: 't', alpha: 0, done: i + 1, total: 50, newTokens: 0, evalSeconds: 0, fraction: (i + 1) / 50 });
         job.onEvent?.({ type: 'alpha', alpha: i, changed: true, ms: 0 });
       }
-      return { schema: 'rvs-report/1', createdAt: '2025-01-01T00:00:00Z', app: { name: 'a', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs: [], timings: {} };
+      return { schema: 'rvs-report/1', status: 'complete', createdAt: '2025-01-01T00:00:00Z', app: { name: 'a', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs: [], timings: {} };
     };
     const channel = new MessageChannel();
     channels.push(channel);

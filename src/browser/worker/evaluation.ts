@@ -11,7 +11,7 @@ import { EvalError } from '../../core/eval/errors.ts';
 import type { ScoredSample } from '../../core/eval/score.ts';
 import type { CodeSandbox } from '../../core/eval/sandbox/types.ts';
 import type { Rule } from '../../core/merge/recipe.ts';
-import type { Report, ReportRun } from '../../core/report/schema.ts';
+import type { Report, ReportHeader, ReportRun } from '../../core/report/schema.ts';
 import { TextStream } from '../../core/text/stream.ts';
 import type { EngineCounters } from './counting.ts';
 import type { DataRegistry } from './eval-data.ts';
@@ -73,7 +73,7 @@ export type SweepEvent =
 export interface SweepContext {
   readonly host: ModelHost;
   readonly data: DataRegistry;
-  readonly header: Omit<Report, 'schema' | 'runs' | 'timings'>;
+  readonly header: ReportHeader;
   readonly sandbox: () => Promise<CodeSandbox>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SweepSnapshot) => void;
@@ -90,7 +90,7 @@ export interface HeaderOptions {
 }
 
 /** A report's header: where it ran, the checkpoints' fingerprints, the recipe (α left at 0: each run has its own). */
-export async function reportHeader(o: HeaderOptions): Promise<Omit<Report, 'schema' | 'runs' | 'timings'>> {
+export async function reportHeader(o: HeaderOptions): Promise<ReportHeader> {
   const checkpoints: Record<string, CheckpointSummary> = {};
   for (const role of ['sft', 'grpo', 'target'] as const) {
     const c = o.roles.get(role);
@@ -149,7 +149,7 @@ export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): 
   };
   const docsPerRun = tasks.map((t) => Math.min(t.docs.length, t.settings.limit ?? Infinity));
   const totalDocs = request.alphas.length * docsPerRun.reduce((a, b) => a + b, 0);
-  ctx.onEvent?.({ type: 'header', report: { schema: 'rvs-report/1', ...ctx.header, runs: [], timings: {} } });
+  ctx.onEvent?.({ type: 'header', report: { schema: 'rvs-report/1', status: 'partial', ...ctx.header, runs: [], timings: {} } });
 
   return runSweep({
     alphas: request.alphas,
