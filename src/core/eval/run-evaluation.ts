@@ -18,7 +18,7 @@
  * the same weights.
  */
 import { applyRecipe, mergeRecipe, type Recipe, type Rule } from '../merge/recipe.ts';
-import type { Report } from '../report/schema.ts';
+import type { Report, ReportHeader } from '../report/schema.ts';
 import { EvalError } from './errors.ts';
 import type { CodeSandbox } from './sandbox/types.ts';
 import { runSweep, type SweepModel, type SweepOptions, type SweepTask } from './sweep.ts';
@@ -52,7 +52,7 @@ export interface EvaluationOptions extends Pick<SweepOptions, 'alphas' | 'tasks'
   /** null: no merge (every α must be null: the target as it is). */
   readonly merge: MergeSpec | null;
   /** The report's header but the recipe, which is written here from `merge`. */
-  readonly header: Omit<Report, 'schema' | 'runs' | 'timings' | 'recipe'>;
+  readonly header: Omit<ReportHeader, 'recipe'>;
   readonly models: ModelFactory;
   /** Where code tasks run model-written programs; asked for only when a code task is in the sweep. */
   readonly sandbox?: () => Promise<CodeSandbox>;
