@@ -93,12 +93,25 @@ export interface HeaderOptions {
   readonly app: { readonly name: string; readonly version: string };
 }
 
+const summaries = new WeakMap<Checkpoint, Promise<CheckpointSummary>>();
+
+/** How a report names a checkpoint; computed once per opened checkpoint (its fingerprint reads tensor samples). */
+export function checkpointSummary(c: Checkpoint): Promise<CheckpointSummary> {
+  let summary = summaries.get(c);
+  if (!summary) {
+    summary = summarizeCheckpoint(c);
+    summary.catch(() => summaries.delete(c));
+    summaries.set(c, summary);
+  }
+  return summary;
+}
+
 /** A report's header: where it ran and the checkpoints' fingerprints (core's `runEvaluation` adds the recipe). */
 export async function reportHeader(o: HeaderOptions): Promise<Omit<ReportHeader, 'recipe'>> {
   const checkpoints: Record<string, CheckpointSummary> = {};
   for (const role of ['sft', 'grpo', 'target'] as const) {
     const c = o.roles.get(role);
-    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = await summarizeCheckpoint(c);
+    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = await checkpointSummary(c);
   }
   const userAgent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
   return {
