@@ -8,7 +8,8 @@
  *
  * Checks that every canonical solution passes and every `pass` body fails, and prints the wall time
  * of each `rvs score` (the whole command: start-up, the snapshot, 164 fresh interpreters, the report)
- * with the machine's core count and load average. The data file defaults to $RVS_HUMANEVAL, else
+ * and the CPU seconds it and its sandbox children used, with the machine's core count and load
+ * average (on a shared machine, CPU seconds ÷ cores is what the wall time would be if idle). The data file defaults to $RVS_HUMANEVAL, else
  * /work/shared/datasets/humaneval/HumanEval.jsonl.gz.
  */
 import { spawn } from 'node:child_process';
@@ -37,14 +38,25 @@ const raw = readFileSync(data);
 const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8');
 const problems = text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Problem);
 
-function rvs(args: string[]): Promise<{ code: number | null; stderr: string; seconds: number }> {
+/** CPU seconds (user + system) of this process's waited-for descendants: rvs and its sandbox children (Linux). */
+function childrenCpuSeconds(): number {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function rvs(args: string[]): Promise<{ code: number | null; stderr: string; seconds: number; cpuSeconds: number }> {
   const t0 = performance.now();
+  const cpu0 = childrenCpuSeconds();
   const child = spawn(process.execPath, [join(root, 'bin/rvs.mjs'), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
   return new Promise((done, fail) => {
     child.on('error', fail);
-    child.on('close', (code) => done({ code, stderr, seconds: (performance.now() - t0) / 1000 }));
+    child.on('close', (code) => done({ code, stderr, seconds: (performance.now() - t0) / 1000, cpuSeconds: childrenCpuSeconds() - cpu0 }));
   });
 }
 
@@ -69,7 +81,7 @@ try {
       const wrong = samples.filter((s) => s.scores['pass@1,create_test'] !== set.expect);
       failures += wrong.length;
       const passed = samples.filter((s) => s.scores['pass@1,create_test'] === 1).length;
-      console.log(`run ${run} ${name.padEnd(9)} ${passed}/${samples.length} passed (expected ${set.expect ? samples.length : 0}) in ${r.seconds.toFixed(1)} s; load average now ${loadavg()[0]!.toFixed(2)}`);
+      console.log(`run ${run} ${name.padEnd(9)} ${passed}/${samples.length} passed (expected ${set.expect ? samples.length : 0}) in ${r.seconds.toFixed(1)} s wall, ${r.cpuSeconds.toFixed(1)} CPU-s; load average now ${loadavg()[0]!.toFixed(2)}`);
       for (const s of wrong.slice(0, 10)) console.log(`  ${problems[s.doc_id]!.task_id}: ${s.result}`);
     }
   }
