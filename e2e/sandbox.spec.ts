@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CorpusRun } from '../src/browser/testing/sandbox-harness.ts';
+import type { CorpusRun } from './pages/sandbox.ts';
 
 test.describe.configure({ timeout: 600_000 });
 

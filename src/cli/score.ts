@@ -4,12 +4,11 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { scoreCodeTask } from '../core/eval/code-score.ts';
 import { decodeText, parsePredictions } from '../core/eval/datasets.ts';
+import { harnessName } from '../core/eval/harness.ts';
 import { loadDocs } from '../core/eval/load.ts';
 import { STDERR_METHOD } from '../core/eval/metrics.ts';
 import { scoreTask, type TaskScore } from '../core/eval/score.ts';
@@ -17,7 +16,9 @@ import { getTask } from '../core/eval/tasks/index.ts';
 import type { CodeTask, FewshotMaterial, GenerateTask } from '../core/eval/tasks/types.ts';
 import { parseReport, REPORT_SCHEMA, type Report } from '../core/report/schema.ts';
 import { createNodeSandbox } from '../node/sandbox-node.ts';
+import { writeFileAtomic as stagedWrite } from '../node/staging.ts';
 import { UsageError } from './errors.ts';
+import { noteStaleRemoved } from './text.ts';
 
 interface ScoreOptions {
   task: string;
@@ -88,16 +89,9 @@ async function scoreCodeFiles<D>(task: CodeTask<D>, opts: ScoreOptions, signal: 
   }
 }
 
-/** Writes `text` to `file` through a temporary file beside it, so readers never see half a file. */
-export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.rvs-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await writeFile(tmp, text, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new UsageError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+/** Writes `text` to `file` through a staged file beside it, so readers never see half a file. */
+export function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
+  return stagedWrite(file, text, noteStaleRemoved);
 }
 
 export function metricTable(task: string, metrics: TaskScore['metrics']): string {
@@ -128,6 +122,8 @@ export function registerScore(program: Command, signal?: AbortSignal): void {
       const seconds = (performance.now() - started) / 1000;
       const report: Report = parseReport({
         schema: REPORT_SCHEMA,
+        status: 'complete',
+        harness: harnessName(),
         createdAt: new Date().toISOString(),
         app: { name: 'rvs', version: program.version() ?? '0.0.0' },
         environment: { backend: 'none', node: process.version, platform: `${process.platform}-${process.arch}` },
