@@ -1,7 +1,10 @@
 /**
- * Sandbox Web Worker: Pyodide loaded from `indexURL` (files the app serves: pyodide.mjs,
- * pyodide.asm.mjs, pyodide.asm.wasm, python_stdlib.zip, pyodide-lock.json), then the network APIs
- * are removed from this worker's scope before any program runs. Started by sandbox-browser.ts.
+ * Sandbox Web Worker: one interpreter, one program (see src/core/eval/sandbox/runtime.ts). Pyodide
+ * is loaded from `indexURL` (files the app serves: pyodide.mjs, pyodide.asm.mjs, pyodide.asm.wasm,
+ * python_stdlib.zip, pyodide-lock.json); then, before any program runs, the network (fetch,
+ * XMLHttpRequest, WebSocket, importScripts, …) and storage (IndexedDB, Cache Storage, navigator and
+ * with it navigator.storage / OPFS) are removed from this worker's scope. Started by
+ * sandbox-browser.ts, which terminates it after its one answer.
  */
 import { serveSandbox, type LoadPyodide } from '../core/eval/sandbox/runtime.ts';
 import type { HostMessage, WorkerMessage } from '../core/eval/sandbox/types.ts';
@@ -11,23 +14,36 @@ const scope = globalThis as unknown as {
   postMessage(message: WorkerMessage): void;
   addEventListener(type: 'message', listener: (event: { data: HostMessage }) => void): void;
 };
+const post = scope.postMessage.bind(scope);
 
-/** Worker-scope APIs beyond the common network list: storage and cross-context channels. */
-const BROWSER_ESCAPES = ['indexedDB', 'caches', 'navigator', 'Notification', 'FileSystemHandle', 'WebSocketStream'];
+/** Worker-scope APIs beyond the common network list: storage, file handles, notifications. */
+export const BROWSER_ESCAPES = [
+  'indexedDB', 'caches', 'navigator', 'Notification', 'FileSystemHandle', 'FileSystemFileHandle',
+  'FileSystemDirectoryHandle', 'FileSystemSyncAccessHandle', 'StorageManager', 'WorkerNavigator',
+  'CookieStore', 'cookieStore', 'webkitRequestFileSystem', 'webkitRequestFileSystemSync',
+];
 
 function hardenBrowser(): void {
   const g = globalThis as Record<string, unknown>;
   for (const name of BROWSER_ESCAPES) {
+    if (!(name in g)) continue;
     try {
-      if (!delete g[name]) Object.defineProperty(g, name, { value: undefined });
+      delete g[name];
     } catch {
-      // not removable in this browser: the Python-side blocks still apply
+      // not deletable: shadowed below
+    }
+    if (name in g) {
+      try {
+        Object.defineProperty(g, name, { value: undefined, configurable: false, writable: false });
+      } catch {
+        // neither: the Python-side blocks still apply
+      }
     }
   }
 }
 
 const handle = serveSandbox(
-  { post: (message) => scope.postMessage(message) },
+  { post: (message) => post(message) },
   async (indexURL) => {
     const url = new URL('pyodide.mjs', new URL(indexURL, location.href)).href;
     const module = (await import(/* @vite-ignore */ url)) as { loadPyodide: LoadPyodide };
