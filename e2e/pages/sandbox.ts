@@ -1,12 +1,12 @@
 /**
  * A page for e2e/sandbox.spec.ts (not part of the studio): runs the sandbox's attack corpus through the studio's
- * browser sandbox (sandbox-browser.ts: a fresh Worker per program) and reports each verdict, plus
+ * browser sandbox (src/browser/worker/sandbox.ts: a fresh Worker per program) and reports each verdict, plus
  * what the worker scope looks like after the lock-down.
  */
 import { attackItems, type AttackTarget } from '../../src/core/eval/sandbox/attacks.ts';
 import { HUMANEVAL, humanevalProgram } from '../../src/core/eval/humaneval.ts';
 import { PYODIDE_URL } from '../../src/browser/worker/assets.ts';
-import { createBrowserSandbox } from '../../src/browser/sandbox-browser.ts';
+import { createBrowserSandbox } from '../../src/browser/worker/sandbox.ts';
 
 export interface CorpusRun {
   readonly attacks: { name: string; category: string; expect: string | null }[];

@@ -1,6 +1,6 @@
 /**
  * The worker side of the sandbox, shared by the Node child process (src/node/sandbox-node-worker.ts)
- * and the browser worker (src/browser/sandbox-worker.ts). A worker holds one interpreter and is
+ * and the browser worker (src/browser/worker/sandbox-worker.ts). A worker holds one interpreter and is
  * thrown away after one answer:
  *   - a snapshot maker boots Pyodide, runs the Python lock-down (driver.ts) and answers with a
  *     memory snapshot of that interpreter; it never runs a program;

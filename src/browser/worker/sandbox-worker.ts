@@ -4,10 +4,10 @@
  * python_stdlib.zip, pyodide-lock.json); then, before any program runs, the network (fetch,
  * XMLHttpRequest, WebSocket, importScripts, …) and storage (IndexedDB, Cache Storage, navigator and
  * with it navigator.storage / OPFS) are removed from this worker's scope. Started by
- * sandbox-browser.ts, which terminates it after its one answer.
+ * sandbox.ts, which terminates it after its one answer.
  */
-import { serveSandbox, type LoadPyodide } from '../core/eval/sandbox/runtime.ts';
-import type { HostMessage, WorkerMessage } from '../core/eval/sandbox/types.ts';
+import { serveSandbox, type LoadPyodide } from '../../core/eval/sandbox/runtime.ts';
+import type { HostMessage, WorkerMessage } from '../../core/eval/sandbox/types.ts';
 
 /** The dedicated-worker scope (this project's web tsconfig has the DOM lib, not WebWorker). */
 const scope = globalThis as unknown as {

@@ -4,8 +4,8 @@
  * after that one program, or when it runs past its limit (see src/core/eval/sandbox/pool.ts).
  * `indexURL` is where the app serves Pyodide's files (assets.ts's PYODIDE_URL); it must end in "/".
  */
-import { createWorkerSandbox, type SandboxWorker, type WorkerEvents } from '../core/eval/sandbox/pool.ts';
-import type { BatchSandbox, HostMessage, WorkerMessage } from '../core/eval/sandbox/types.ts';
+import { createWorkerSandbox, type SandboxWorker, type WorkerEvents } from '../../core/eval/sandbox/pool.ts';
+import type { BatchSandbox, HostMessage, WorkerMessage } from '../../core/eval/sandbox/types.ts';
 
 export interface BrowserSandboxOptions {
   readonly indexURL: string;
