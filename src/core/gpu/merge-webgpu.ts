@@ -78,6 +78,12 @@ export interface MergeBindings {
   readonly inputs: readonly GPUBuffer[];
   /** At least `outputBytes(outDtype, count)`; omit when the pipeline has `output: false`. */
   readonly output?: GPUBuffer;
+  /**
+   * Where the output binding starts in `output`, in bytes (a multiple of the device's
+   * minStorageBufferOffsetAlignment, 256 by default) and how long it is: a kernel pass over one
+   * chunk writes that chunk of a larger buffer in place (streamed-merge.ts). Default: all of it.
+   */
+  readonly outputRange?: { readonly offset: number; readonly size: number };
   /** At least `partialsBytes(count)`; omit when the pipeline has `stats: false`. */
   readonly partials?: GPUBuffer;
 }
@@ -197,7 +203,8 @@ export function createMergeKernel(device: GPUDevice, shaders: WgslSources, optio
     },
     bindGroup(b, name) {
       const buffers = [b.params, b.inputs[0] ?? dummyInput, b.inputs[1] ?? dummyInput, b.inputs[2] ?? dummyInput, b.output ?? dummyOutput, b.partials ?? dummyPartials];
-      return device.createBindGroup({ label: name, layout: bindGroupLayout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+      const range = (binding: number) => (binding === 4 && b.output && b.outputRange ? b.outputRange : {});
+      return device.createBindGroup({ label: name, layout: bindGroupLayout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer, ...range(binding) } })) });
     },
     writeParams(params, count, alpha) {
       const data = new ArrayBuffer(16);

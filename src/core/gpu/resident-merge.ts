@@ -196,7 +196,7 @@ export async function createResidentMerge(
  * take it: not for F32, nor when the weights have that dtype, nor for a copy into the input's own
  * dtype (exact: it converts straight to the weights' dtype).
  */
-function rounds(job: TensorJob, weights: FloatDtype): boolean {
+export function rounds(job: TensorJob, weights: FloatDtype): boolean {
   return job.outDtype !== 'F32' && job.outDtype !== weights && !(job.op === 'copy' && job.outDtype === job.inputs[0]!.info.dtype);
 }
 
@@ -226,7 +226,7 @@ export function residentInputLengths(plan: MergePlan, keys: readonly { readonly 
 }
 
 /** The plan's job for each key, checked against the key's dims and the kernel's input count. */
-function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonly dims: readonly number[] }[]): TensorJob[] {
+export function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonly dims: readonly number[] }[]): TensorJob[] {
   const byName = new Map(plan.tensors.map((t) => [t.name, t]));
   return keys.map(({ key, dims }) => {
     const job = byName.get(key);
