@@ -16,6 +16,8 @@ import type { Report } from '../../core/report/schema.ts';
 import type { DemoMember } from '../worker/demo.ts';
 import type { DataFile, DataRole, DataSummary } from '../worker/eval-data.ts';
 import type { GenerateOutcome, GenerateRequest, GenerateSnapshot, SweepEvent, SweepRequest, SweepSnapshot } from '../worker/evaluation.ts';
+import type { GpuPlanView, GpuSettings } from '../worker/gpu-plan.ts';
+import type { HostGpuChoice } from '../worker/model-host.ts';
 import type { SlotSummary } from '../worker/summary.ts';
 import type { DirectoryHandleLike, FileLike } from './fs-access.ts';
 
@@ -23,6 +25,7 @@ export type { DemoMember } from '../worker/demo.ts';
 export type { DataFile, DataRole, DataSummary, TaskDataSummary } from '../worker/eval-data.ts';
 export type { EvalSettings, GenerateOutcome, GenerateRequest, GenerateSnapshot, RunUpdate, SweepEvent, SweepRequest, SweepSnapshot } from '../worker/evaluation.ts';
 export type { DtypeCount, SlotSummary } from '../worker/summary.ts';
+export type { GpuPlanView, GpuSettings } from '../worker/gpu-plan.ts';
 
 export const SLOT_IDS = ['sft', 'grpo', 'target', 'vector'] as const;
 /** A slot is also the recipe role it fills (recipe.ts: "target", "sft", "grpo", "vector"). */
@@ -87,7 +90,9 @@ export interface EngineCounters {
 
 /** Counters, and the evaluated model when one is loaded. */
 export interface EngineDiagnostics extends EngineCounters {
-  readonly model: { readonly mode: 'webgpu' | 'wasm'; readonly residentBytes: number } | null;
+  readonly model: { readonly mode: 'webgpu' | 'wasm'; readonly residentBytes: number; readonly gpu: HostGpuChoice | null } | null;
+  /** Bytes of the GPU buffers alive on the worker's device now (gpu-bytes.ts), 0 without WebGPU. */
+  readonly gpuBytes: number;
 }
 
 export interface TestingOptions {
@@ -118,6 +123,11 @@ export interface StudioEngine {
   /** The merged model as an ONNX folder for transformers.js, written atomically into `dest`. */
   exportOnnx(recipe: Recipe, dest: DirectoryHandleLike, job: JobOptions): Promise<SaveResult>;
   diagnostics(): Promise<EngineDiagnostics>;
+  /**
+   * The GPU memory plan for the loaded checkpoints under `settings` (headers only: nothing loads);
+   * the settings are kept, and the next model is built as the plan says.
+   */
+  gpuPlan(settings: GpuSettings): Promise<GpuPlanView>;
 }
 
 /** Roles a recipe reads, in slot order. */

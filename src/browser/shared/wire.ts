@@ -16,7 +16,7 @@ import { throttleProgress } from './progress.ts';
 
 export const ENGINE_METHODS = [
   'backend', 'open', 'close', 'loadDemo', 'compatibility', 'analyse', 'save', 'configureTesting',
-  'setData', 'clearData', 'loadDemoData', 'sweep', 'generate', 'exportOnnx', 'diagnostics',
+  'setData', 'clearData', 'loadDemoData', 'sweep', 'generate', 'exportOnnx', 'diagnostics', 'gpuPlan',
 ] as const satisfies readonly (keyof StudioEngine)[];
 /** Methods whose last argument is a `JobOptions`. */
 export const JOB_METHODS = ['analyse', 'save', 'sweep', 'generate', 'exportOnnx'] as const satisfies readonly (keyof StudioEngine)[];

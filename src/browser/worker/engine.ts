@@ -37,9 +37,12 @@ import { Counters } from './counting.ts';
 import { buildDemoFamily, DEMO_MEMBERS, type DemoMember } from './demo.ts';
 import { DEMO_DATA } from './demo-data.ts';
 import { DataRegistry } from './eval-data.ts';
+import { trackGpuBytes, type GpuBytes } from './gpu-bytes.ts';
+import { adapterFacts, gpuPlanFor, type GpuPlanView, type GpuSettings } from './gpu-plan.ts';
+import { DEFAULT_GPU_BUDGET_BYTES, formatBytes } from '../../core/gpu/memory-plan.ts';
 import { checkpointSummary, reportHeader, runGenerate, runStudioSweep, sweepTasks } from './evaluation.ts';
 import { directoryFolderSink } from './folder-sink.ts';
-import { ModelHost } from './model-host.ts';
+import { ModelHost, type HostGpuChoice } from './model-host.ts';
 import { countingSink, exportMergedOnnx } from './onnx-export.ts';
 import type { OrtModule } from './ort-types.ts';
 import { memoryScratch, type Scratch } from './scratch.ts';
@@ -68,6 +71,8 @@ export class Engine implements StudioEngine {
   private readonly data = new DataRegistry();
   private host: { readonly key: string; readonly ready: Promise<ModelHost> } | null = null;
   private sandbox: Promise<CodeSandbox> | null = null;
+  private gpuSettings: GpuSettings = { budgetBytes: DEFAULT_GPU_BUDGET_BYTES, mode: 'auto', batchSize: 1, useVector: false };
+  private gpuBytes: GpuBytes | null = null;
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -75,7 +80,11 @@ export class Engine implements StudioEngine {
   protected compute(): Promise<Compute> {
     this.computing ??= createCompute(this.options.getDevice, this.options.shaders, () => {
       this.computing = null;
+      this.gpuBytes = null;
       void this.dropModel();
+    }).then((c) => {
+      if (c.device) this.gpuBytes = trackGpuBytes(c.device);
+      return c;
     });
     return this.computing;
   }
@@ -183,10 +192,17 @@ export class Engine implements StudioEngine {
 
   async sweep(request: SweepRequest, job: JobOptions<SweepSnapshot, SweepEvent>): Promise<Report> {
     sweepTasks(this.data, request); // missing data fails before the model loads
-    const host = await this.model(request.useVector, job.signal, (p) =>
-      job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, run: 0, runs: 0, task: null, alpha: null, done: 0, total: 0, newTokens: 0, evalSeconds: 0, fraction: 0 }),
+    const asked = request.settings.batchSize;
+    const host = await this.model(
+      request.useVector, job.signal,
+      (p) => job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, run: 0, runs: 0, task: null, alpha: null, done: 0, total: 0, newTokens: 0, evalSeconds: 0, fraction: 0 }),
+      asked,
     );
-    const { info } = await this.compute();
+    const compute = await this.compute();
+    const { info } = compute;
+    // The plan's batch size: at most the one asked for, the largest that fits the budget (recorded in the report).
+    const batchSize = this.hostGpuChoice(compute, request.useVector, asked)?.maxBatch ?? asked;
+    if (batchSize !== asked) request = { ...request, settings: { ...request.settings, batchSize } };
     const header = await reportHeader({
       roles: this.roles(), useVector: request.useVector, mode: host.mode,
       adapter: info.kind === 'webgpu' ? { name: info.adapter, software: info.software } : null,
@@ -223,20 +239,29 @@ export class Engine implements StudioEngine {
 
   async diagnostics(): Promise<EngineDiagnostics> {
     const host = this.host ? await this.host.ready.catch(() => null) : null;
-    return { ...this.counters.snapshot(), model: host ? { mode: host.mode, residentBytes: host.residentBytes } : null };
+    return { ...this.counters.snapshot(), model: host ? { mode: host.mode, residentBytes: host.residentBytes, gpu: host.gpu } : null, gpuBytes: this.gpuBytes?.held() ?? 0 };
+  }
+
+  async gpuPlan(settings: GpuSettings): Promise<GpuPlanView> {
+    this.gpuSettings = { ...settings };
+    const { device } = await this.compute();
+    return gpuPlanFor(this.roles(), device ? adapterFacts(device) : null, settings);
   }
 
   /** The evaluated model for the loaded checkpoints, created on first use and kept until they change. */
-  private model(useVector: boolean, signal: AbortSignal | undefined, onProgress: (p: { bytesDone: number; bytesTotal: number }) => void): Promise<ModelHost> {
+  private async model(useVector: boolean, signal: AbortSignal | undefined, onProgress: (p: { bytesDone: number; bytesTotal: number }) => void, batchSize = 1): Promise<ModelHost> {
+    const compute = await this.compute();
+    const gpu = this.hostGpuChoice(compute, useVector, batchSize);
     const roles = this.roles();
     const needed: SlotId[] = useVector ? ['target', 'vector'] : ['sft', 'grpo', 'target'];
-    const key = JSON.stringify([useVector, needed.map((s) => this.generation.get(s) ?? 0)]);
+    // A new plan (precision or mode) is a new model; a new batch size within it is not.
+    const key = JSON.stringify([useVector, needed.map((s) => this.generation.get(s) ?? 0), gpu && [gpu.precision, gpu.mode]]);
     if (this.host?.key === key) {
       const existing = this.host;
       // A failed (or cancelled) load is retried.
       return existing.ready.catch(() => {
         if (this.host === existing) this.host = null;
-        return this.model(useVector, signal, onProgress);
+        return this.model(useVector, signal, onProgress, batchSize);
       });
     }
     const previous = this.host;
@@ -244,9 +269,10 @@ export class Engine implements StudioEngine {
       if (previous) await (await previous.ready.catch(() => null))?.dispose();
       const loadOrt = this.options.loadOrt;
       if (!loadOrt) throw new Error('evaluation is not available here (no onnxruntime-web)');
-      const [ort, compute] = await Promise.all([loadOrt(), this.compute()]);
+      const ort = await loadOrt();
       const involved = new Map([...roles].filter(([role]) => needed.includes(role as SlotId)));
       const host = await ModelHost.create({
+        ...(gpu ? { gpu } : {}),
         ort, device: compute.device, shaders: this.options.shaders, backend: compute.backend, roles: involved, useVector,
         counters: this.counters, ...(signal ? { signal } : {}), onProgress,
       });
@@ -256,6 +282,16 @@ export class Engine implements StudioEngine {
     })();
     this.host = { key, ready };
     return ready;
+  }
+
+  /** The memory plan's choices for the model, or why it cannot load (what would fit, in words). */
+  private hostGpuChoice(compute: Compute, useVector: boolean, batchSize: number): HostGpuChoice | null {
+    if (!compute.device) return null;
+    const view = gpuPlanFor(this.roles(), adapterFacts(compute.device), { ...this.gpuSettings, useVector, batchSize });
+    if (view.status === 'none') return null;
+    const { plan } = view;
+    if (!plan.fits) throw new Error(`the model does not fit the GPU memory budget of ${formatBytes(plan.budgetBytes)}: ${plan.suggestions.join('; ')}`);
+    return { precision: plan.precision, mode: plan.mode, maxBatch: plan.batchSize };
   }
 
   /** Forgets the evaluated model (its checkpoints changed, or the device was lost). */

@@ -194,7 +194,7 @@ describe('evaluation in the engine (wasm fallback)', () => {
     const other = await e.generate({ prompt: 'What is 2 + 3?', chat: true, maxNewTokens: 6, alpha: -1, rules: [], useVector: false, weights: 'f32' }, {});
     expect(other.counters.sessionsCreated).toBe(first.counters.sessionsCreated + 1);
     expect(other.counters.checkpointReads).toBeGreaterThan(first.counters.checkpointReads);
-    expect((await e.diagnostics()).model).toEqual({ mode: 'wasm', residentBytes: 0 });
+    expect((await e.diagnostics()).model).toEqual({ mode: 'wasm', residentBytes: 0, gpu: null });
   }, 60_000);
 
   it('exports the merged model as ONNX, byte for byte what merge + exportOnnx write', async () => {

@@ -171,7 +171,8 @@ export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): 
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     models: async (recipe) => {
       if (recipe === null) throw new EvalError('BAD_OPTION', 'the studio evaluates merges: every run needs an α');
-      const change = await ctx.host.apply(recipe, ctx.signal);
+      // Streamed α changes re-read the checkpoints: shown as the model loading again.
+      const change = await ctx.host.apply(recipe, ctx.signal, (l) => ctx.onProgress?.({ ...snapshot, phase: 'loading', loadBytesDone: l.bytesDone, loadBytesTotal: l.bytesTotal }));
       ctx.onEvent?.({ type: 'alpha', alpha: recipe.vectors[0]!.alpha, ...change });
       return { model: ctx.host.model(request.settings.batchSize), release: async () => {} };
     },
@@ -257,7 +258,9 @@ export async function runGenerate(
   const snapshot = (phase: GenerateSnapshot['phase'], text = '', tokens = 0): GenerateSnapshot => ({ phase, loadBytesDone: 0, loadBytesTotal: 0, text, tokens });
   job.onProgress?.(snapshot('applying'));
   const started = performance.now();
-  const change = await host.apply(evalRecipe(request, request.alpha), job.signal);
+  const change = await host.apply(evalRecipe(request, request.alpha), job.signal, (l) =>
+    job.onProgress?.({ ...snapshot('applying'), loadBytesDone: l.bytesDone, loadBytesTotal: l.bytesTotal }),
+  );
   const applied = performance.now();
   job.onProgress?.(snapshot('generating'));
   const text = request.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: request.prompt }], { addGenerationPrompt: true }) : request.prompt;

@@ -9,6 +9,13 @@
  *
  *   checkpoints ──upload once──► resident inputs ──merge kernel (α)──► weight buffers ──► session
  *
+ * Streamed (the memory plan's choice when the inputs do not fit the budget beside the weights): only
+ * the weight buffers are on the GPU; a new α re-reads the inputs chunk by chunk from the slots' files
+ * and the merge kernel writes the weights in place (core's streamed-merge.ts), with progress and
+ * cancel; the session stays. Bit for bit the resident merge's weights (streamed-merge.test.ts).
+ * The plan also picks float16 weights and a float16 graph (float32 logits) where the device has
+ * `shader-f16`, and caps the batch size.
+ *
  * Without WebGPU (the fallback, said plainly in the UI): onnxruntime-web's wasm backend with the
  * weights inline; each α is merged on the CPU and gets a new session.
  *
@@ -17,7 +24,9 @@
  */
 import { openCheckpoint, type Checkpoint } from '../../core/checkpoint/checkpoint.ts';
 import type { EvalModel } from '../../core/eval/evaluate.ts';
-import { createResidentMerge, type ResidentMerge } from '../../core/gpu/resident-merge.ts';
+import { createResidentMerge, type ResidentWeight } from '../../core/gpu/resident-merge.ts';
+import type { AlphaMode, WeightsPrecision } from '../../core/gpu/memory-plan.ts';
+import { createStreamedMerge, type StreamedApplyOptions } from '../../core/gpu/streamed-merge.ts';
 import type { WgslSources } from '../../core/gpu/merge-webgpu.ts';
 import { MemoryFolder } from '../../core/io/bytes.ts';
 import type { KernelBackend } from '../../core/merge/kernel.ts';
@@ -49,7 +58,26 @@ export interface HostOptions {
   readonly counters: Counters;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: { readonly bytesDone: number; readonly bytesTotal: number }) => void;
+  /** The memory plan's choices (default: float32, resident, no batch cap). */
+  readonly gpu?: HostGpuChoice;
 }
+
+export interface HostGpuChoice {
+  readonly precision: WeightsPrecision;
+  readonly mode: AlphaMode;
+  /** The largest batch the plan found room for. */
+  readonly maxBatch: number;
+}
+
+/** The GPU side of either mode: weight buffers the session reads, written by `apply`. */
+interface GpuWeights {
+  readonly weights: readonly ResidentWeight[];
+  readonly residentBytes: number;
+  apply(plan: ReturnType<typeof planMerge>, options?: StreamedApplyOptions): Promise<void>;
+  destroy(): void;
+}
+
+export type ApplyProgress = (p: { readonly bytesDone: number; readonly bytesTotal: number }) => void;
 
 export interface AlphaChange {
   /** Whether the weights changed (false: this α and these rules were already applied). */
@@ -67,11 +95,18 @@ export class ModelHost {
     readonly config: DecoderConfig,
     readonly tokenizer: TextTokenizer,
     private session: Session | null,
-    private readonly resident: ResidentMerge | null,
+    private readonly resident: GpuWeights | null,
   ) {
     if (resident) {
-      this.weights = Object.fromEntries(resident.weights.map((w) => [w.key, o.ort.Tensor.fromGpuBuffer(w.buffer as never, { dataType: 'float32', dims: w.dims })]));
+      this.weights = Object.fromEntries(
+        resident.weights.map((w) => [w.key, o.ort.Tensor.fromGpuBuffer(w.buffer as never, { dataType: w.dtype === 'F16' ? 'float16' : 'float32', dims: w.dims })]),
+      );
     }
+  }
+
+  /** The plan's choices this model was built with (null: the wasm fallback). */
+  get gpu(): HostGpuChoice | null {
+    return this.resident ? (this.o.gpu ?? { precision: 'f32', mode: 'resident', maxBatch: Infinity }) : null;
   }
 
   static async create(o: HostOptions): Promise<ModelHost> {
@@ -82,18 +117,26 @@ export class ModelHost {
     const tokenizer = await loadTokenizerFromFolder(target.folder);
     if (!o.device) return new ModelHost(o, config, tokenizer, null, null);
 
-    const graph = buildDecoderGraph(config, { ops: 'contrib', weights: { kind: 'inputs' }, shapes: checkpointShapes(target), logitsToKeep: true });
+    const f16 = o.gpu?.precision === 'f16';
+    const graph = buildDecoderGraph(config, {
+      ops: 'contrib', weights: { kind: 'inputs' }, shapes: checkpointShapes(target), logitsToKeep: true, ...(f16 ? { compute: 'float16' as const } : {}),
+    });
     const session = await o.ort.InferenceSession.create(graph.model, { ...decoderSessionOptions(config, 'webgpu'), logSeverityLevel: 3 });
     o.counters.sessionsCreated++;
     try {
       // α = 1 without rules makes every tensor a merge job: all inputs become resident, so any
       // later α or rule set (copies of the target included) runs on them.
       const full = planMerge(evalRecipe({ useVector: o.useVector, rules: [], weights: 'f32' }, 1), o.roles);
-      const resident = await createResidentMerge(o.device, o.shaders, full, graph.weights, {
-        label: 'rvs-eval',
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-      });
+      const weightsDtype = f16 ? 'F16' : 'F32';
+      const resident: GpuWeights =
+        o.gpu?.mode === 'streamed'
+          ? createStreamedMerge(o.device, o.shaders, full, graph.weights, { label: 'rvs-eval', weightsDtype })
+          : await createResidentMerge(o.device, o.shaders, full, graph.weights, {
+              label: 'rvs-eval',
+              weightsDtype,
+              ...(o.signal ? { signal: o.signal } : {}),
+              ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+            });
       return new ModelHost(o, config, tokenizer, session, resident);
     } catch (e) {
       await session.release();
@@ -114,13 +157,14 @@ export class ModelHost {
    * Makes the session compute `recipe`'s weights (core's `evalRecipe`: θ_target + α·v with its
    * rules, in float32 or rounded to the target's dtype).
    */
-  async apply(recipe: Recipe, signal?: AbortSignal): Promise<AlphaChange> {
+  async apply(recipe: Recipe, signal?: AbortSignal, onProgress?: ApplyProgress): Promise<AlphaChange> {
     const key = JSON.stringify(recipe);
     if (key === this.applied && this.session) return { changed: false, ms: 0 };
     const started = performance.now();
     this.applied = null;
     if (this.resident) {
-      await this.resident.apply(planMerge(recipe, this.o.roles));
+      // Streamed: re-reads the inputs (progress, cancel between chunks); resident: one kernel pass.
+      await this.resident.apply(planMerge(recipe, this.o.roles), { ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
     } else {
       await this.rebuildOnCpu(recipe, signal);
     }
@@ -138,6 +182,7 @@ export class ModelHost {
       batchSize,
       padTokenId: this.tokenizer.padTokenId,
       ...(this.weights ? { weights: this.weights } : {}),
+      ...(this.gpu?.precision === 'f16' ? { compute: 'float16' as const } : {}),
     });
     return { tokenizer: this.tokenizer, lm };
   }
