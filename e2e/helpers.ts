@@ -105,7 +105,7 @@ export function slot(page: Page, name: 'SFT checkpoint' | 'GRPO checkpoint' | 'T
   return page.getByRole('group', { name, exact: true });
 }
 
-export type PanelName = 'Checkpoints' | 'Compatibility' | 'Vector' | 'Merge' | 'Try it' | 'Evaluate' | 'Report';
+export type PanelName = 'Checkpoints' | 'Compatibility' | 'Vector' | 'Merge' | 'Try it' | 'Evaluate' | 'Report' | 'GPU memory';
 
 export function panel(page: Page, name: PanelName): Locator {
   return page.getByRole('region', { name, exact: true });

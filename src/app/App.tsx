@@ -1,6 +1,7 @@
 import { CheckpointsPanel } from './components/CheckpointsPanel.tsx';
 import { CompatPanel } from './components/CompatPanel.tsx';
 import { EvaluatePanel } from './components/EvaluatePanel.tsx';
+import { GpuMemoryPanel } from './components/GpuMemoryPanel.tsx';
 import { MergePanel } from './components/MergePanel.tsx';
 import { ReportPanel } from './components/ReportPanel.tsx';
 import { TryItPanel } from './components/TryItPanel.tsx';
@@ -90,6 +91,7 @@ export function App() {
         <CompatPanel />
         <VectorPanel />
         <MergePanel />
+        <GpuMemoryPanel />
         <TryItPanel />
         <EvaluatePanel />
         <ReportPanel />

@@ -35,6 +35,7 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
   return {
     setEvalSettings(patch) {
       set({ evalSettings: { ...get().evalSettings, ...patch } });
+      if (patch.batchSize !== undefined) void get().refreshGpuPlan(); // the plan counts the batch
     },
     chooseBenchmark(id, chosen) {
       const s = get().evalSettings;

@@ -6,6 +6,7 @@ import type { HubProgress } from '../../core/hub/datasets.ts';
 import type { DownloadProgress } from '../../core/hub/download.ts';
 import type { Report } from '../../core/report/schema.ts';
 import type { DatasetState, EvalPanelSettings } from './evaluation.ts';
+import type { GpuMode, GpuState } from './gpu-actions.ts';
 import type { HubModelRequest } from './hub-actions.ts';
 import { JOB_KEYS, type JobKey, type JobState } from './jobs.ts';
 import type { GroupId, GroupSetting, MergeSettings, OutputDtype, PatternSetting } from './settings.ts';
@@ -76,6 +77,8 @@ export interface StudioData {
   readonly reportError: string | null;
   readonly tryIt: JobState<GenerateOutcome, GenerateSnapshot>;
   readonly diagnostics: EngineDiagnostics | null;
+  /** The GPU memory budget and mode (remembered) and the plan for the loaded checkpoints. */
+  readonly gpu: GpuState;
 
   /** The Hub endpoint as set (blank: https://huggingface.co). */
   readonly hubEndpoint: string;
@@ -130,6 +133,11 @@ export interface StudioActions {
   clearOverlay(): void;
   generate(prompt: string, chat: boolean, maxNewTokens: number): Promise<void>;
   refreshDiagnostics(): Promise<void>;
+  /** The GPU memory budget in bytes (remembered). */
+  setGpuBudget(bytes: number): void;
+  /** How α changes: auto (the plan chooses), resident or streamed (remembered). */
+  setGpuMode(mode: GpuMode): void;
+  refreshGpuPlan(): Promise<void>;
 
   setHubEndpoint(value: string): void;
   /** Downloads each repository (a job: `hubModels`) and opens it in its slot; `token` is used for these requests only. */

@@ -15,6 +15,7 @@ import type { DirectoryHandleLike, FolderMemory } from '../../browser/shared/fs-
 import { HF_ENDPOINT } from '../../core/hub/http.ts';
 import type { Recipe } from '../../core/merge/recipe.ts';
 import { evaluationActions } from './eval-actions.ts';
+import { defaultStorage, gpuActions, initialGpu, type SettingsStorage } from './gpu-actions.ts';
 import { hubActions, type HubDeps } from './hub-actions.ts';
 import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';
 import { createJobRunner, errorLine, idleJob } from './jobs.ts';
@@ -32,6 +33,8 @@ export interface StudioDeps {
   readonly hub?: HubDeps;
   /** The Hub endpoint to start with (the page's `?hub=`); default https://huggingface.co. */
   readonly hubEndpoint?: string;
+  /** Where settings are remembered (default: localStorage when there is one). */
+  readonly storage?: SettingsStorage;
 }
 
 export type StudioStore = StoreApi<StudioState>;
@@ -61,6 +64,7 @@ export function initialData(): StudioData {
     reportError: null,
     tryIt: idleJob(),
     diagnostics: null,
+    gpu: initialGpu(undefined),
     hubEndpoint: HF_ENDPOINT,
     hubModels: idleJob(),
     hubData: idleJob(),
@@ -71,6 +75,7 @@ export function initialData(): StudioData {
 
 export function createStudioStore(deps: StudioDeps): StudioStore {
   const { engine } = deps;
+  const storage = 'storage' in deps ? deps.storage : defaultStorage();
   const now = deps.now ?? (() => performance.now());
   const remembered = new Map<SlotId, DirectoryHandleLike>();
   const slotSeq = new Map<SlotId, number>();
@@ -89,6 +94,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       set({ analysis: idleJob(), vectorSave: idleJob(), mergeSave: idleJob(), onnxExport: idleJob(), tryIt: idleJob() });
       await get().refreshCompat();
       await get().refreshDiagnostics();
+      await get().refreshGpuPlan();
     };
     const refuseWhileBusy = (): boolean => {
       if (!isBusy(get())) return false;
@@ -163,6 +169,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     return {
       ...initialData(),
       ...(deps.hubEndpoint ? { hubEndpoint: deps.hubEndpoint } : {}),
+      gpu: initialGpu(storage),
 
       async init() {
         const [backend, recalled] = await Promise.allSettled([engine.backend(), deps.folders?.recall() ?? Promise.resolve(new Map<string, DirectoryHandleLike>())]);
@@ -178,6 +185,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
           set({ slots });
         }
         await get().refreshCompat();
+        await get().refreshGpuPlan();
         await get().refreshHubCache();
       },
 
@@ -292,6 +300,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
         jobs.cancel(job);
       },
       ...evaluationActions(engine, (p) => set(p), get, jobs),
+      ...gpuActions(engine, storage, (p) => set(p), get),
       ...hubActions(deps.hub, (p) => set(p), get, jobs, openSlotNow),
       dismissNotice() {
         set({ notice: null });
