@@ -135,7 +135,10 @@ test('resident mode (the plan\'s choice for the demo): changing α re-reads no c
   await keepScreenshot(testInfo, tryIt, 'try-it-panel-after-alpha-changes');
   // Bytes held now, as the worker counts its device's buffers: the model and onnxruntime's, within the budget.
   const held = Number(await memory.getAttribute('data-bytes'));
-  expect(held).toBeGreaterThan(0);
+  // More than the merge's own buffers: onnxruntime's allocations on the same device count too.
+  const modelBytes = Number(await memory.getAttribute('data-model-bytes'));
+  expect(held).toBeGreaterThan(modelBytes);
+  console.log(`GPU bytes held after Try it and a sweep (SwiftShader, demo): ${held}, of which the merge's weights and inputs ${modelBytes}`);
   expect(held).toBeLessThanOrEqual(Number(await memory.getAttribute('data-budget')));
   await expectNoErrors(errors);
 });

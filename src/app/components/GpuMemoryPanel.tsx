@@ -14,6 +14,7 @@ const MODE_LABELS: Record<GpuMode, string> = {
 export function GpuMemoryPanel() {
   const gpu = useStudio((s) => s.gpu);
   const held = useStudio((s) => s.diagnostics?.gpuBytes ?? 0);
+  const modelBytes = useStudio((s) => s.diagnostics?.model?.residentBytes);
   const busy = useStudio(isBusy);
   const { setGpuBudget, setGpuMode } = useActions();
   const view = gpu.plan;
@@ -47,6 +48,7 @@ export function GpuMemoryPanel() {
         className="small"
         data-testid="gpu-memory"
         data-bytes={held}
+        data-model-bytes={modelBytes}
         data-plan-bytes={plan?.bytes.total}
         data-budget={gpu.budgetBytes}
         data-fits={plan ? String(plan.fits) : undefined}
@@ -55,6 +57,7 @@ export function GpuMemoryPanel() {
         data-batch={plan?.batchSize}
       >
         Held on the GPU now: {formatBytes(held)}
+        {modelBytes !== undefined ? ` (weights and merge buffers ${formatBytes(modelBytes)}; the rest is onnxruntime’s)` : ''}
         {plan ? ` · planned: ${formatBytes(plan.bytes.total)} of ${formatBytes(plan.budgetBytes)}` : ''}
       </p>
       {view?.status === 'none' && <p className="small muted">No plan: {view.reason}.</p>}
