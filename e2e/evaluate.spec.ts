@@ -196,6 +196,36 @@ test('a running sweep can be cancelled; what it did stays in the report', async 
   await expectNoErrors(errors);
 });
 
+test('a cancelled sweep resumes from the UI where it stopped; the finished report keeps the earlier samples unchanged', async ({ page }) => {
+  const errors = collectErrors(page);
+  await loadDemo(page);
+  const evaluate = panel(page, 'Evaluate');
+  await choose(page, ['GSM8K (5-shot)']);
+  await evaluate.getByLabel('α values').fill('0, 0.25, 0.5, 0.75, 1');
+  await evaluate.getByRole('button', { name: 'Run sweep' }).click();
+  await expect(evaluate.getByRole('status').filter({ hasText: /^Run 2\/5/ })).toBeVisible({ timeout: 60_000 });
+  await evaluate.getByRole('button', { name: 'Cancel' }).click();
+  await expect(evaluate.getByText('Cancelled — the items done so far stay in the report.')).toBeVisible();
+  const stopped = (await exportReport(page)).report;
+  const done = stopped.runs.reduce((n, r) => n + r.samples.length, 0);
+  expect(done).toBeGreaterThan(0);
+  await expect(evaluate.getByTestId('resumable')).toHaveAttribute('data-samples', String(done));
+
+  await evaluate.getByLabel('α values').fill('2'); // the resumed sweep is the stopped one, whatever the field says now
+  await evaluate.getByRole('button', { name: 'Resume sweep' }).click();
+  await expect(evaluate.getByText(/^Sweep finished: 5 runs/)).toBeVisible({ timeout: 120_000 });
+  await expect(evaluate.getByTestId('resumable')).toHaveCount(0);
+  const finished = (await exportReport(page)).report;
+  expect(finished.status).toBe('complete');
+  expect(finished.runs.map((r) => r.alpha)).toEqual([0, 0.25, 0.5, 0.75, 1]);
+  for (const run of stopped.runs) {
+    const same = finished.runs.find((r) => r.alpha === run.alpha && r.task === run.task)!;
+    expect(same.samples.slice(0, run.samples.length), `α ${run.alpha}`).toEqual(run.samples);
+    expect(same.samples.length).toBe((same.config['docIds'] as unknown[]).length);
+  }
+  await expectNoErrors(errors);
+});
+
 test('BIG-Bench Hard files are matched by subtask; a bad report is refused in one line; report text stays text', async ({ page }) => {
   const errors = collectErrors(page);
   await page.goto('/');

@@ -9,6 +9,7 @@ import { isBusy, mergeBlocker } from '../store/state.ts';
 import { ErrorLine } from './ErrorLine.tsx';
 import { HubDataButton, HubDataStatus } from './HubData.tsx';
 import { JobProgress, type Measure } from './JobProgress.tsx';
+import { ResumeSweep } from './ResumeSweep.tsx';
 
 /** `webkitdirectory` is not in React's input attributes. */
 const DIRECTORY_INPUT = { webkitdirectory: '', directory: '' } as Record<string, string>;
@@ -214,6 +215,7 @@ export function EvaluatePanel() {
         <button type="button" className="primary" onClick={() => void runSweep()} disabled={busy || blocker !== null}>
           Run sweep
         </button>
+        <ResumeSweep />
         {blocker && <span className="muted">{blocker}</span>}
       </div>
       <JobProgress job={sweep} jobKey="sweep" label="Sweep progress" measure={measure} cancelled="Cancelled — the items done so far stay in the report." done={(r) => `Sweep finished: ${r.runs.length} runs in ${formatSeconds(r.timings['totalSeconds'] ?? 0)}.`} />

@@ -3,7 +3,7 @@
  * engine's events), reports opened from files, the "try it" box and "Export ONNX…". Kept apart from
  * store.ts; they share its job runner (one job at a time: they all use the GPU).
  */
-import type { StudioEngine } from '../../browser/shared/engine-api.ts';
+import type { StudioEngine, SweepRequest } from '../../browser/shared/engine-api.ts';
 import { parseReport, type Report } from '../../core/report/schema.ts';
 import { applyEvent, sweepRequestOf } from './evaluation.ts';
 import { errorLine, idleJob, type createJobRunner } from './jobs.ts';
@@ -16,11 +16,13 @@ const BUSY = 'Wait for the running job to finish, or cancel it.';
 
 type EvalActions = Pick<
   StudioActions,
-  'setEvalSettings' | 'chooseBenchmark' | 'setData' | 'clearData' | 'runSweep' | 'openReport' | 'clearOverlay' | 'generate' | 'refreshDiagnostics' | 'exportOnnx'
+  'setEvalSettings' | 'chooseBenchmark' | 'setData' | 'clearData' | 'runSweep' | 'resumeSweep' | 'openReport' | 'clearOverlay' | 'generate' | 'refreshDiagnostics' | 'exportOnnx'
 >;
 
 export function evaluationActions(engine: StudioEngine, set: (partial: Partial<StudioState>) => void, get: () => StudioState, jobs: Jobs): EvalActions {
   const dataSeq = new Map<string, number>();
+  /** The request of the sweep `resumable` belongs to. */
+  let stopped: SweepRequest | null = null;
   const setDataset = (id: string, state: StudioState['datasets'][string] | null) => {
     const datasets = { ...get().datasets };
     if (state === null) delete datasets[id];
@@ -30,6 +32,31 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
   const showSweep = (report: Report | null) => {
     const shown = get().shown;
     if (report && (shown === null || shown.origin === 'sweep')) set({ shown: { name: 'this sweep', origin: 'sweep', report }, reportError: null });
+  };
+
+  /** Runs `request` as the sweep job; a sweep that stops with runs done can be resumed. */
+  const sweep = async (request: SweepRequest): Promise<void> => {
+    // Checked before the shown sweep is cleared: a refused sweep leaves it in place.
+    if (jobs.running()) return set({ notice: BUSY });
+    let live: Report | null = null;
+    if (get().shown?.origin === 'sweep') set({ shown: null });
+    const started = await jobs.run('sweep', (job) =>
+      engine.sweep(request, {
+        ...job,
+        onEvent: (event) => {
+          live = applyEvent(live, event);
+          showSweep(live);
+        },
+      }),
+    );
+    if (!started) return set({ notice: BUSY });
+    const { status, result } = get().sweep;
+    if (result && status === 'done') showSweep(result);
+    const stoppedWith = (live as Report | null)?.runs.some((r) => r.samples.length > 0) ? live : null;
+    // A resumed sweep that stops again keeps the earlier report's runs (they arrive again as events).
+    stopped = status === 'done' ? null : stoppedWith ? request : stopped;
+    set({ resumable: status === 'done' ? null : (stoppedWith ?? get().resumable) });
+    await get().refreshDiagnostics();
   };
 
   return {
@@ -73,23 +100,14 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
       if (blocker) return set({ notice: blocker });
       const request = sweepRequestOf(evalSettings, rulesOf(settings), useVector);
       if ('error' in request) return set({ notice: request.error });
-      // Checked before the shown sweep is cleared: a refused sweep leaves it in place.
-      if (jobs.running()) return set({ notice: BUSY });
-      let live: Report | null = null;
-      if (get().shown?.origin === 'sweep') set({ shown: null });
-      const started = await jobs.run('sweep', (job) =>
-        engine.sweep(request, {
-          ...job,
-          onEvent: (event) => {
-            live = applyEvent(live, event);
-            showSweep(live);
-          },
-        }),
-      );
-      if (!started) return set({ notice: BUSY });
-      const result = get().sweep.result;
-      if (result && get().sweep.status === 'done') showSweep(result);
-      await get().refreshDiagnostics();
+      await sweep(request);
+    },
+    async resumeSweep() {
+      const report = get().resumable;
+      const blocker = mergeBlocker(get());
+      if (blocker) return set({ notice: blocker });
+      if (!report || !stopped) return set({ notice: 'There is no stopped sweep to resume.' });
+      await sweep({ ...stopped, resume: report });
     },
 
     openReport(text, name, as) {

@@ -70,6 +70,8 @@ export interface StudioData {
   /** Benchmark id → its data (absent: none chosen). */
   readonly datasets: Readonly<Record<string, DatasetState>>;
   readonly sweep: JobState<Report, SweepSnapshot>;
+  /** The report of a sweep that stopped (cancelled, or failed) with runs done: "Resume sweep" continues it. */
+  readonly resumable: Report | null;
   /** The report the Report panel shows (a sweep's, live while it runs, or an opened one) and one overlaid on it. */
   readonly shown: ShownReport | null;
   readonly overlay: ShownReport | null;
@@ -128,6 +130,8 @@ export interface StudioActions {
   setData(benchmark: string, role: DataRole, files: readonly DataFile[]): Promise<void>;
   clearData(benchmark: string): Promise<void>;
   runSweep(): Promise<void>;
+  /** Continues the stopped sweep where it stopped (its request and report; earlier samples kept). */
+  resumeSweep(): Promise<void>;
   /** Opens a report from JSON text (validated); `overlay`: drawn over the shown one. */
   openReport(text: string, name: string, as: 'shown' | 'overlay'): void;
   clearOverlay(): void;

@@ -59,6 +59,7 @@ export function initialData(): StudioData {
     evalSettings: DEFAULT_EVAL_SETTINGS,
     datasets: {},
     sweep: idleJob(),
+    resumable: null,
     shown: null,
     overlay: null,
     reportError: null,

@@ -39,6 +39,8 @@ export interface SweepRequest {
   /** The merged weights the model runs: exact float32, or rounded to the target's dtype (recorded). */
   readonly weights: WeightArithmetic;
   readonly settings: EvalSettings;
+  /** A stopped sweep's report (cancelled, or cut short by a lost device): its finished runs and samples are kept, the rest run. */
+  readonly resume?: Report;
 }
 
 export interface SweepSnapshot {
@@ -168,6 +170,7 @@ export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): 
     merge: { useVector: request.useVector, rules: request.rules, weights: request.weights },
     header: ctx.header,
     sandbox: ctx.sandbox,
+    ...(request.resume ? { resume: request.resume } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     models: async (recipe) => {
       if (recipe === null) throw new EvalError('BAD_OPTION', 'the studio evaluates merges: every run needs an α');
