@@ -226,6 +226,42 @@ test('a cancelled sweep resumes from the UI where it stopped; the finished repor
   await expectNoErrors(errors);
 });
 
+test('a lost GPU device mid-sweep: the page says what happened, keeps the report, restarts the GPU without a reload and resumes', async ({ page }) => {
+  const errors = collectErrors(page);
+  await page.goto('/?rvs-test-hooks');
+  await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
+  const evaluate = panel(page, 'Evaluate');
+  await choose(page, ['GSM8K (5-shot)']);
+  await evaluate.getByLabel('α values').fill('0, 0.25, 0.5, 0.75, 1');
+  await evaluate.getByRole('button', { name: 'Run sweep' }).click();
+  await expect(evaluate.getByRole('status').filter({ hasText: /^Run 2\/5/ })).toBeVisible({ timeout: 60_000 });
+  await page.evaluate(() => (window as unknown as { rvsLoseDevice: () => Promise<void> }).rvsLoseDevice());
+
+  const banner = page.getByTestId('device-lost');
+  await expect(banner).toBeVisible({ timeout: 60_000 });
+  await expect(banner).toContainText('lower the GPU memory budget or the batch size');
+  await expect(evaluate.getByText(/the GPU device was lost/)).toBeVisible();
+  const stopped = (await exportReport(page)).report;
+  expect(stopped.runs.length).toBeGreaterThanOrEqual(1);
+
+  await banner.getByRole('button', { name: 'Restart the GPU' }).click();
+  await expect(banner).toHaveCount(0, { timeout: 60_000 });
+  await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
+  await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
+  await evaluate.getByRole('button', { name: 'Resume sweep' }).click();
+  await expect(evaluate.getByText(/^Sweep finished: 5 runs/)).toBeVisible({ timeout: 120_000 });
+  const finished = (await exportReport(page)).report;
+  for (const run of stopped.runs) {
+    const same = finished.runs.find((r) => r.alpha === run.alpha && r.task === run.task)!;
+    expect(same.samples.slice(0, run.samples.length)).toEqual(run.samples);
+  }
+  // The lost device's own console messages are expected; nothing else.
+  console.log(errors.join('\n'));
+  expect(errors.filter((e) => !/lost|destroy/i.test(e))).toEqual([]);
+});
+
 test('BIG-Bench Hard files are matched by subtask; a bad report is refused in one line; report text stays text', async ({ page }) => {
   const errors = collectErrors(page);
   await page.goto('/');

@@ -1,5 +1,6 @@
 import { CheckpointsPanel } from './components/CheckpointsPanel.tsx';
 import { CompatPanel } from './components/CompatPanel.tsx';
+import { DeviceLost } from './components/DeviceLost.tsx';
 import { EvaluatePanel } from './components/EvaluatePanel.tsx';
 import { GpuMemoryPanel } from './components/GpuMemoryPanel.tsx';
 import { MergePanel } from './components/MergePanel.tsx';
@@ -87,6 +88,7 @@ export function App() {
       </header>
       <main className="content">
         <Notice />
+        <DeviceLost />
         <CheckpointsPanel />
         <CompatPanel />
         <VectorPanel />

@@ -13,7 +13,11 @@ import './styles.css';
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html is missing #root');
 
-const { engine, worker } = startGpuWorker();
+// A worker that fails to load (or crashes) would leave every call pending: say so instead.
+const gpuWorker = startGpuWorker((detail) => {
+  store.setState({ backend: { status: 'error', error: detail }, notice: `The GPU worker stopped: ${detail}. Reload the page.` });
+});
+const { engine } = gpuWorker;
 // Browser tests slow saves down so that "Cancel" lands mid-save (see e2e/save.spec.ts).
 const writeDelayMs = Number(new URLSearchParams(location.search).get('rvs-test-write-delay'));
 if (writeDelayMs > 0) void engine.configureTesting({ writeDelayMs });
@@ -23,12 +27,12 @@ const store = createStudioStore({
   folders: indexedDbFolders,
   hub: { fetch: hubFetch, models: opfsHubCache, datasets: opfsDatasetCache },
   ...(hubEndpoint ? { hubEndpoint } : {}),
+  restartEngine: () => gpuWorker.restart(),
 });
-// A worker that fails to load (or crashes) would leave every call pending: say so instead.
-worker.addEventListener('error', (event) => {
-  const detail = event.message || 'it could not be loaded';
-  store.setState({ backend: { status: 'error', error: detail }, notice: `The GPU worker stopped: ${detail}. Reload the page.` });
-});
+// e2e: loses the GPU device as a driver reset would (device.destroy() in the worker).
+if (new URLSearchParams(location.search).has('rvs-test-hooks')) {
+  (window as unknown as { rvsLoseDevice?: () => Promise<void> }).rvsLoseDevice = () => engine.configureTesting({ loseDevice: true });
+}
 void store.getState().init();
 
 createRoot(container).render(

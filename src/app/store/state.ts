@@ -124,6 +124,8 @@ export interface StudioActions {
   exportOnnx(dest: DirectoryHandleLike): Promise<void>;
   cancel(job: JobKey): void;
   dismissNotice(): void;
+  /** After a lost device: a new GPU worker, given the same checkpoints, data and GPU settings (reports and settings stay). */
+  restartGpu(): Promise<void>;
 
   setEvalSettings(patch: Partial<EvalPanelSettings>): void;
   chooseBenchmark(id: string, chosen: boolean): void;

@@ -16,6 +16,7 @@ import { HF_ENDPOINT } from '../../core/hub/http.ts';
 import type { Recipe } from '../../core/merge/recipe.ts';
 import { evaluationActions } from './eval-actions.ts';
 import { defaultStorage, gpuActions, initialGpu, type SettingsStorage } from './gpu-actions.ts';
+import { replayingEngine } from './engine-replay.ts';
 import { hubActions, type HubDeps } from './hub-actions.ts';
 import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';
 import { createJobRunner, errorLine, idleJob } from './jobs.ts';
@@ -35,6 +36,8 @@ export interface StudioDeps {
   readonly hubEndpoint?: string;
   /** Where settings are remembered (default: localStorage when there is one). */
   readonly storage?: SettingsStorage;
+  /** Replaces the GPU worker behind `engine` (after a lost device); none: "Restart the GPU" is refused. */
+  readonly restartEngine?: () => void;
 }
 
 export type StudioStore = StoreApi<StudioState>;
@@ -75,7 +78,8 @@ export function initialData(): StudioData {
 }
 
 export function createStudioStore(deps: StudioDeps): StudioStore {
-  const { engine } = deps;
+  const replaying = replayingEngine(deps.engine);
+  const { engine } = replaying;
   const storage = 'storage' in deps ? deps.storage : defaultStorage();
   const now = deps.now ?? (() => performance.now());
   const remembered = new Map<SlotId, DirectoryHandleLike>();
@@ -305,6 +309,21 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       ...hubActions(deps.hub, (p) => set(p), get, jobs, openSlotNow),
       dismissNotice() {
         set({ notice: null });
+      },
+      async restartGpu() {
+        if (refuseWhileBusy()) return;
+        if (!deps.restartEngine) return set({ notice: 'The GPU worker cannot be restarted here: reload the page.' });
+        deps.restartEngine();
+        set({ backend: { status: 'checking' }, diagnostics: null, tryIt: idleJob(), notice: null });
+        try {
+          await replaying.replay();
+          set({ backend: { status: 'ready', info: await engine.backend() } });
+        } catch (e) {
+          set({ backend: { status: 'error', error: errorLine(e) }, notice: `The GPU could not be restarted: ${errorLine(e)}. Reload the page.` });
+        }
+        await get().refreshCompat();
+        await get().refreshDiagnostics();
+        await get().refreshGpuPlan();
       },
     };
   });

@@ -93,11 +93,15 @@ export interface EngineDiagnostics extends EngineCounters {
   readonly model: { readonly mode: 'webgpu' | 'wasm'; readonly residentBytes: number; readonly gpu: HostGpuChoice | null } | null;
   /** Bytes of the GPU buffers alive on the worker's device now (gpu-bytes.ts), 0 without WebGPU. */
   readonly gpuBytes: number;
+  /** Why the worker's GPU device was lost (then only a new worker has a GPU again), or null. */
+  readonly deviceLost: string | null;
 }
 
 export interface TestingOptions {
   /** Waits this long before every write of a save (e2e: makes "Cancel" land mid-save). */
   readonly writeDelayMs?: number;
+  /** Destroys the GPU device now, as a driver reset would lose it (e2e: device loss). */
+  readonly loseDevice?: boolean;
 }
 
 export interface StudioEngine {

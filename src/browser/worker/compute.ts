@@ -31,7 +31,7 @@ export function backendLabel(info: BackendInfo): string {
 }
 
 /** The backend on the device `getDevice` yields; `onLost` runs when that device is lost. */
-export async function createCompute(getDevice: () => Promise<GpuResult>, shaders: WgslSources, onLost: () => void): Promise<Compute> {
+export async function createCompute(getDevice: () => Promise<GpuResult>, shaders: WgslSources, onLost: (info: GPUDeviceLostInfo) => void): Promise<Compute> {
   const gpu = await getDevice().catch((e: unknown): GpuResult => ({ device: null, reason: e instanceof Error ? e.message : String(e) }));
   if (gpu.device) {
     const { device } = gpu;

@@ -16,7 +16,7 @@
  */
 import { closeCheckpoint, openCheckpoint, type Checkpoint } from '../../core/checkpoint/checkpoint.ts';
 import type { CodeSandbox } from '../../core/eval/sandbox/types.ts';
-import type { WgslSources } from '../../core/gpu/merge-webgpu.ts';
+import { GpuKernelError, type WgslSources } from '../../core/gpu/merge-webgpu.ts';
 import type { FolderSource } from '../../core/io/bytes.ts';
 import { executePlan } from '../../core/merge/execute.ts';
 import { MergeError, planMerge } from '../../core/merge/plan.ts';
@@ -73,12 +73,16 @@ export class Engine implements StudioEngine {
   private sandbox: Promise<CodeSandbox> | null = null;
   private gpuSettings: GpuSettings = { budgetBytes: DEFAULT_GPU_BUDGET_BYTES, mode: 'auto', batchSize: 1, useVector: false };
   private gpuBytes: GpuBytes | null = null;
+  /** Set when the device is lost: onnxruntime-web keeps its device for the worker's life, so only a new worker has a GPU again. */
+  private lost: string | null = null;
 
   constructor(private readonly options: EngineOptions) {}
 
   /** The kernel backend and device, created on first use (and again after a lost device). */
   protected compute(): Promise<Compute> {
-    this.computing ??= createCompute(this.options.getDevice, this.options.shaders, () => {
+    if (this.lost !== null) return Promise.reject(deviceLostError(this.lost));
+    this.computing ??= createCompute(this.options.getDevice, this.options.shaders, (info) => {
+      this.lost = info.message || `reason: ${info.reason}`;
       this.computing = null;
       this.gpuBytes = null;
       void this.dropModel();
@@ -168,6 +172,7 @@ export class Engine implements StudioEngine {
 
   async configureTesting(options: TestingOptions): Promise<void> {
     this.testing = { ...options };
+    if (options.loseDevice) (await this.computing)?.device?.destroy();
   }
 
   async setData(benchmark: string, role: DataRole, files: readonly DataFile[]): Promise<DataSummary> {
@@ -191,6 +196,26 @@ export class Engine implements StudioEngine {
   }
 
   async sweep(request: SweepRequest, job: JobOptions<SweepSnapshot, SweepEvent>): Promise<Report> {
+    return this.onGpu(() => this.sweepNow(request, job));
+  }
+
+  /**
+   * Runs GPU work; a failure after the device was lost is reported as that (what failed inside
+   * onnxruntime or the kernel is a consequence), with what to change.
+   */
+  private async onGpu<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      // The lost promise may resolve after the failure it causes (onnxruntime notices first).
+      const device = this.computing ? (await this.computing.catch(() => null))?.device : null;
+      if (this.lost === null && device) await Promise.race([device.lost, new Promise((resolve) => setTimeout(resolve, 500))]);
+      if (this.lost !== null) throw deviceLostError(this.lost);
+      throw e;
+    }
+  }
+
+  private async sweepNow(request: SweepRequest, job: JobOptions<SweepSnapshot, SweepEvent>): Promise<Report> {
     sweepTasks(this.data, request); // missing data fails before the model loads
     const asked = request.settings.batchSize;
     const host = await this.model(
@@ -221,10 +246,12 @@ export class Engine implements StudioEngine {
   }
 
   async generate(request: GenerateRequest, job: JobOptions<GenerateSnapshot>): Promise<GenerateOutcome> {
-    const host = await this.model(request.useVector, job.signal, (p) =>
-      job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, text: '', tokens: 0 }),
-    );
-    return runGenerate(host, request, job, () => this.counters.snapshot());
+    return this.onGpu(async () => {
+      const host = await this.model(request.useVector, job.signal, (p) =>
+        job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, text: '', tokens: 0 }),
+      );
+      return runGenerate(host, request, job, () => this.counters.snapshot());
+    });
   }
 
   async exportOnnx(recipe: Recipe, dest: DirectoryHandleLike, job: JobOptions): Promise<SaveResult> {
@@ -239,7 +266,12 @@ export class Engine implements StudioEngine {
 
   async diagnostics(): Promise<EngineDiagnostics> {
     const host = this.host ? await this.host.ready.catch(() => null) : null;
-    return { ...this.counters.snapshot(), model: host ? { mode: host.mode, residentBytes: host.residentBytes, gpu: host.gpu } : null, gpuBytes: this.gpuBytes?.held() ?? 0 };
+    return {
+      ...this.counters.snapshot(),
+      model: host ? { mode: host.mode, residentBytes: host.residentBytes, gpu: host.gpu } : null,
+      gpuBytes: this.gpuBytes?.held() ?? 0,
+      deviceLost: this.lost,
+    };
   }
 
   async gpuPlan(settings: GpuSettings): Promise<GpuPlanView> {
@@ -271,11 +303,12 @@ export class Engine implements StudioEngine {
       if (!loadOrt) throw new Error('evaluation is not available here (no onnxruntime-web)');
       const ort = await loadOrt();
       const involved = new Map([...roles].filter(([role]) => needed.includes(role as SlotId)));
-      const host = await ModelHost.create({
+      const create = () => ModelHost.create({
         ...(gpu ? { gpu } : {}),
         ort, device: compute.device, shaders: this.options.shaders, backend: compute.backend, roles: involved, useVector,
         counters: this.counters, ...(signal ? { signal } : {}), onProgress,
       });
+      const host = compute.device ? await outOfMemoryScope(compute.device, create) : await create();
       // The reports' fingerprints sample tensor data: read them with the model, not at each sweep.
       await Promise.all([...involved.values()].map(checkpointSummary));
       return host;
@@ -309,3 +342,35 @@ export class Engine implements StudioEngine {
     });
   }
 }
+
+/** What the page shows when the device is gone: what happened and what to change. */
+function deviceLostError(reason: string): GpuKernelError {
+  return new GpuKernelError(
+    'DEVICE_LOST',
+    `the GPU device was lost (${reason}); finished runs stay in the report. Restart the GPU, then resume; if it happens again, lower the GPU memory budget or the batch size, or choose streamed α changes`,
+  );
+}
+
+/**
+ * Runs `allocate` inside an out-of-memory error scope: an allocation the device refused (WebGPU
+ * reports it there, not as an exception) fails the load in one line with what to change. Scopes are
+ * a stack: whatever is pushed and popped inside stays balanced, and this scope is popped last.
+ */
+async function outOfMemoryScope<T extends { dispose(): Promise<void> }>(device: GPUDevice, allocate: () => Promise<T>): Promise<T> {
+  device.pushErrorScope('out-of-memory');
+  let result: T | undefined;
+  let failure: unknown = null;
+  try {
+    result = await allocate();
+  } catch (e) {
+    failure = e;
+  }
+  const error = await device.popErrorScope().catch(() => null);
+  if (error) {
+    await result?.dispose();
+    throw new GpuKernelError('OUT_OF_MEMORY', `the GPU is out of memory loading the model (${error.message}): lower the GPU memory budget to what the card has free, the batch size, or choose streamed α changes`);
+  }
+  if (failure !== null) throw failure;
+  return result!;
+}
+
