@@ -20,7 +20,8 @@ export function replayingEngine(inner: StudioEngine): ReplayingEngine {
   let demoData = false;
   let gpu: GpuSettings | null = null;
 
-  const engine = Object.fromEntries(ENGINE_METHODS.map((m) => [m, (inner[m] as (...a: unknown[]) => unknown).bind(inner)])) as unknown as StudioEngine;
+  // Looked up at each call: the inner engine's methods may be replaced (tests wrap them).
+  const engine = Object.fromEntries(ENGINE_METHODS.map((m) => [m, (...args: unknown[]) => (inner[m] as (...a: unknown[]) => unknown).apply(inner, args)])) as unknown as StudioEngine;
   Object.assign(engine, {
     async open(slot: SlotId, source: SlotSource) {
       const summary = await inner.open(slot, source);
