@@ -10,6 +10,7 @@ import { ErrorLine } from './ErrorLine.tsx';
 import { HubDataButton, HubDataStatus } from './HubData.tsx';
 import { JobProgress, type Measure } from './JobProgress.tsx';
 import { ResumeSweep } from './ResumeSweep.tsx';
+import { sweepThroughput, throughputLine } from '../sweep-throughput.ts';
 
 /** `webkitdirectory` is not in React's input attributes. */
 const DIRECTORY_INPUT = { webkitdirectory: '', directory: '' } as Record<string, string>;
@@ -218,7 +219,7 @@ export function EvaluatePanel() {
         <ResumeSweep />
         {blocker && <span className="muted">{blocker}</span>}
       </div>
-      <JobProgress job={sweep} jobKey="sweep" label="Sweep progress" measure={measure} cancelled="Cancelled — the items done so far stay in the report." done={(r) => `Sweep finished: ${r.runs.length} runs in ${formatSeconds(r.timings['totalSeconds'] ?? 0)}.`} />
+      <JobProgress job={sweep} jobKey="sweep" label="Sweep progress" measure={measure} cancelled="Cancelled — the items done so far stay in the report." done={(r) => `Sweep finished: ${r.runs.length} runs in ${formatSeconds(r.timings['totalSeconds'] ?? 0)} (${throughputLine(sweepThroughput(r))}).`} />
     </section>
   );
 }
