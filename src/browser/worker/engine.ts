@@ -281,7 +281,7 @@ export class Engine implements StudioEngine {
   }
 
   /** The evaluated model for the loaded checkpoints, created on first use and kept until they change. */
-  private async model(useVector: boolean, signal: AbortSignal | undefined, onProgress: (p: { bytesDone: number; bytesTotal: number }) => void, batchSize = 1): Promise<ModelHost> {
+  private async model(useVector: boolean, signal: AbortSignal | undefined, onProgress: (p: { bytesDone: number; bytesTotal: number }) => void, batchSize = this.gpuSettings.batchSize): Promise<ModelHost> {
     const compute = await this.compute();
     const gpu = this.hostGpuChoice(compute, useVector, batchSize);
     const roles = this.roles();
