@@ -81,12 +81,20 @@ function docsExtension(name: string): string | null {
 export class DataRegistry {
   private readonly byBenchmark = new Map<string, Map<string, TaskData>>();
   private readonly ignored = new Map<string, string[]>();
+  /** Benchmarks whose data is the demo's. */
+  private readonly demo = new Set<string>();
 
-  /** Reads `files` as the benchmark's test data or few-shot source; the summary of what it now has. */
-  async set(benchmarkId: string, role: DataRole, files: readonly DataFile[]): Promise<DataSummary> {
+  /**
+   * Reads `files` as the benchmark's test data or few-shot source; the summary of what it now has.
+   * The user's files never combine with the demo's (`demo`: these are the demo's): the first of
+   * them replaces the demo's data, so that e.g. the demo's BBH cot-prompts are not used with a
+   * user's folder that lacks `cot-prompts/`.
+   */
+  async set(benchmarkId: string, role: DataRole, files: readonly DataFile[], demo = false): Promise<DataSummary> {
     const benchmark = getBenchmark(benchmarkId);
     if (files.length === 0) throw new EvalError('EMPTY_DATA', `${benchmark.label}: no files were given`);
-    const current = new Map(this.byBenchmark.get(benchmarkId));
+    const mixes = this.demo.has(benchmarkId) !== demo && this.byBenchmark.has(benchmarkId);
+    const current = new Map(mixes ? undefined : this.byBenchmark.get(benchmarkId));
     const entry = (id: string): TaskData => current.get(id) ?? { task: getTask(id) as Task<unknown>, docs: null, data: null, material: null, fewshotData: null };
     const ignored: string[] = [];
     if (benchmark.group) {
@@ -123,10 +131,13 @@ export class DataRegistry {
     }
     this.byBenchmark.set(benchmarkId, current);
     this.ignored.set(benchmarkId, ignored);
+    if (demo) this.demo.add(benchmarkId);
+    else this.demo.delete(benchmarkId);
     return this.summary(benchmarkId);
   }
 
   clear(benchmarkId: string): void {
+    this.demo.delete(benchmarkId);
     this.byBenchmark.delete(benchmarkId);
     this.ignored.delete(benchmarkId);
   }
