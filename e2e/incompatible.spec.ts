@@ -8,9 +8,9 @@ test('an incompatible triple is blocked with every mismatch listed', async ({ pa
   const grpo = await writeMemberFolder(testInfo, 'grpo', 'grpo');
   const target = await writeMemberFolder(testInfo, 'target-wide', 'target', { shape: { ...TINY_QWEN2, hiddenSize: 48 } });
   await page.goto('/');
-  await slot(page, 'SFT checkpoint').getByLabel('Choose files').setInputFiles(sft);
-  await slot(page, 'GRPO checkpoint').getByLabel('Choose files').setInputFiles(grpo);
-  await slot(page, 'Target checkpoint').getByLabel('Choose files').setInputFiles(target);
+  await slot(page, 'SFT checkpoint').getByLabel('Choose folder').setInputFiles(sft);
+  await slot(page, 'GRPO checkpoint').getByLabel('Choose folder').setInputFiles(grpo);
+  await slot(page, 'Target checkpoint').getByLabel('Choose folder').setInputFiles(target);
 
   const compat = panel(page, 'Compatibility');
   await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'blocked');

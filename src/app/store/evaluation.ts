@@ -80,6 +80,11 @@ export function fieldProblem(s: EvalPanelSettings, key: NumberField): string | n
   return null;
 }
 
+/** Why "Run sweep" cannot start with these settings, or null: the settings, then the benchmarks. */
+export function sweepBlocker(s: EvalPanelSettings): string | null {
+  return evalSettingsProblem(s) ?? (chosenBenchmarks(s).length === 0 ? 'Choose at least one benchmark.' : null);
+}
+
 /** Why the Evaluate settings cannot start a sweep, or null. */
 export function evalSettingsProblem(s: EvalPanelSettings): string | null {
   const alphas = parseAlphas(s.alphasText);

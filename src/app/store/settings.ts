@@ -139,12 +139,12 @@ export function settingsProblem(settings: MergeSettings): string | null {
   return null;
 }
 
-/** The tensors of `names` a glob matches, and the first few of them to show. */
-export function patternMatches(pattern: string, names: readonly string[], preview = 8): { readonly count: number; readonly preview: readonly string[] } {
-  const glob = pattern.trim();
-  if (glob === '') return { count: 0, preview: [] };
-  const re = globToRegExp(glob);
-  const matched = names.filter((n) => re.test(n));
+/** How many of `names` the globs match (any of them; blank ones ignored), and the first few to show. */
+export function patternMatches(patterns: string | readonly string[], names: readonly string[], preview = 8): { readonly count: number; readonly preview: readonly string[] } {
+  const globs = (typeof patterns === 'string' ? [patterns] : patterns).map((p) => p.trim()).filter((p) => p !== '');
+  if (globs.length === 0) return { count: 0, preview: [] };
+  const res = globs.map(globToRegExp);
+  const matched = names.filter((n) => res.some((re) => re.test(n)));
   return { count: matched.length, preview: matched.slice(0, preview) };
 }
 
