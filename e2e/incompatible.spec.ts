@@ -16,8 +16,8 @@ test('an incompatible triple is blocked with every mismatch listed', async ({ pa
   await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'blocked');
   await expect(page.getByTestId('compat-status')).toContainText(/^Blocked: \d+ problems\. The merge cannot run/);
   const table = compat.getByRole('table', { name: 'Compatibility issues' });
-  await expect(table.getByRole('row', { name: /config\.json: hidden_size.*target has 48, sft has 32/ })).toBeVisible();
-  await expect(table.getByRole('row', { name: /model\.layers\.0\.self_attn\.q_proj\.weight.*shape \[48, 48\] in target, \[32, 32\] in sft/ })).toBeVisible();
+  await expect(table.getByRole('row', { name: /config\.json: hidden_size.*target has 48, sft and grpo have 32/ })).toBeVisible();
+  await expect(table.getByRole('row', { name: /model\.layers\.0\.self_attn\.q_proj\.weight.*shape \[48, 48\] in target, \[32, 32\] in sft and grpo/ })).toBeVisible();
   await expect(table.getByRole('row', { name: /^blocks model\.norm\.weight/ }).first()).toBeVisible();
 
   const merge = panel(page, 'Merge');
