@@ -181,7 +181,7 @@ describe('the store at the edges', () => {
     const tasks = await readFile(new URL('../../browser/worker/demo-data/bbh_cot_fewshot/tasks/boolean_expressions.json', import.meta.url), 'utf8');
     const summary = await engine.setData('bbh_cot_fewshot', 'test', [{ name: 'BIG-Bench-Hard/bbh/boolean_expressions.json', blob: new Blob([tasks]) }]);
     expect(summary.tasks).toEqual([expect.objectContaining({ task: 'bbh_cot_fewshot_boolean_expressions', fewshot: null })]);
-    const request = { benchmarks: ['bbh_cot_fewshot'], alphas: [0], rules: [], useVector: false, settings: { limit: null, numFewshot: null, chat: false, systemInstruction: '', maxNewTokens: null, batchSize: 1 } };
+    const request = { benchmarks: ['bbh_cot_fewshot'], alphas: [0], rules: [], useVector: false, weights: 'f32' as const, settings: { limit: null, numFewshot: null, chat: false, systemInstruction: '', maxNewTokens: null, batchSize: 1 } };
     expect(() => sweepTasks((engine as unknown as { data: Parameters<typeof sweepTasks>[0] }).data, request)).toThrow(/cot-prompts/);
     // Adding the prompts afterwards, as the user's own files, pairs them with the documents.
     const prompts = await readFile(new URL('../../browser/worker/demo-data/bbh_cot_fewshot/cot-prompts/boolean_expressions.txt', import.meta.url), 'utf8');
