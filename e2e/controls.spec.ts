@@ -43,7 +43,7 @@ test('the demo guides: it asks before replacing, highlights the next step, and T
 
   await page.getByRole('button', { name: 'Try the demo' }).click();
   const confirm = page.getByRole('alertdialog', { name: 'Replace with the demo?' });
-  await expect(confirm).toContainText('The demo replaces Target checkpoint.');
+  await expect(confirm).toContainText('The demo replaces what you loaded: Target checkpoint.');
   await keepScreenshot(testInfo, page.locator('.masthead'), 'demo-confirm');
   await confirm.getByRole('button', { name: 'Keep mine' }).click();
   await expect(confirm).toBeHidden();

@@ -64,7 +64,7 @@ function DemoButton() {
       </button>
       {asking && replaces.length > 0 && (
         <div className="confirm" role="alertdialog" aria-label="Replace with the demo?">
-          <p>The demo replaces {listOf(replaces)}.</p>
+          <p>The demo replaces what you loaded: {listOf(replaces)}.</p>
           <button type="button" className="primary" onClick={start}>
             Replace with the demo
           </button>
