@@ -190,7 +190,7 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
   };
   let saving = Promise.resolve();
   let saved = resume !== undefined;
-  // Model-written code (HumanEval) runs in Pyodide workers: no network, no host files.
+  // Model-written code (HumanEval): a fresh Pyodide interpreter per program, in a child process without permissions.
   let sandbox: CodeSandbox | undefined;
   try {
     const report = await runEvaluation({
