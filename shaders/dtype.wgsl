@@ -4,6 +4,8 @@
 // float32 subnormals, NaN payloads or fast-math: decoding is exact (float16 subnormals included),
 // encoding rounds to nearest, ties to even, overflows to ±Inf and writes every NaN as the canonical
 // quiet NaN of the target type (BF16 0x7FC0, F16 0x7E00, F32 0x7FC00000).
+// (WGSL's own f32 → f16 conversions, pack2x16float included, need no shader-f16 but leave the
+// rounding direction of an inexact value to the implementation, so float16 is encoded here too.)
 //
 // WGSL has no include: the host prepends this file to the kernel that uses it.
 

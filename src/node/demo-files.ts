@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { DemoFileReader } from '../browser/demo.ts';
+import type { DemoFileReader } from '../browser/worker/demo.ts';
 
 export const DEMO_DIR = fileURLToPath(new URL('../../public/demo/', import.meta.url));
 

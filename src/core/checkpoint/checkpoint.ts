@@ -7,8 +7,9 @@ import { readText } from '../io/bytes.ts';
 import { SafetensorsError } from '../safetensors/errors.ts';
 import { readHeader, type SafetensorsHeader, type TensorInfo } from '../safetensors/header.ts';
 import { INDEX_FILE, SINGLE_FILE } from '../safetensors/writer.ts';
+import { tokenizerIdCount, type TokenizerIds } from './tokenizer-ids.ts';
 
-export type CheckpointErrorCode = 'NO_WEIGHTS' | 'CONFIG_INVALID';
+export type CheckpointErrorCode = 'NO_WEIGHTS' | 'CONFIG_INVALID' | 'NOT_A_VECTOR';
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
@@ -56,6 +57,8 @@ export interface Checkpoint {
   readonly tensors: ReadonlyMap<string, TensorLocation>;
   /** `tie_word_embeddings` in config.json, or no `lm_head.weight` beside `model.embed_tokens.weight`. */
   readonly tiedEmbeddings: boolean;
+  /** The ids tokenizer.json can produce (null without tokenizer.json), for the compatibility report. */
+  readonly tokenizer: TokenizerIds | null;
 }
 
 export async function openCheckpoint(folder: FolderSource): Promise<Checkpoint> {
@@ -127,7 +130,20 @@ export async function openCheckpoint(folder: FolderSource): Promise<Checkpoint> 
   const tieConfig = config?.['tie_word_embeddings'];
   const tiedEmbeddings =
     typeof tieConfig === 'boolean' ? tieConfig && !tensors.has('lm_head.weight') : tensors.has('model.embed_tokens.weight') && !tensors.has('lm_head.weight');
-  return { name: folder.name, folder, files, config, shards, tensors, tiedEmbeddings };
+  const tokenizer = has.has(TOKENIZER_FILE) ? await readTokenizerIds(folder) : null;
+  return { name: folder.name, folder, files, config, shards, tensors, tiedEmbeddings, tokenizer };
+}
+
+const TOKENIZER_FILE = 'tokenizer.json';
+
+/** Never fails: a tokenizer.json that cannot be read is reported by the compatibility check, and by the tokenizer when used. */
+async function readTokenizerIds(folder: FolderSource): Promise<TokenizerIds> {
+  const file = `${folder.name}/${TOKENIZER_FILE}`;
+  try {
+    return { file, idCount: tokenizerIdCount(JSON.parse(await readText(folder, TOKENIZER_FILE))) };
+  } catch (e) {
+    return { file, idCount: null, problem: (e as Error).message };
+  }
 }
 
 export async function closeCheckpoint(checkpoint: Checkpoint): Promise<void> {

@@ -1,7 +1,7 @@
 /**
- * The resident GPU merge (Dawn) against `mergeToFolder` on the CPU backend with F32 output, bit for
- * bit, before and after changing α in place — and with per-group rules (a copied group, an α
- * override). Fails without an adapter unless RVS_ALLOW_NO_GPU=1, like merge-webgpu.test.ts.
+ * The resident GPU merge (Dawn) against `mergeToFolder` on the CPU backend with F32 and F16 output,
+ * bit for bit, before and after changing α in place — and with per-group rules (a copied group, an
+ * α override). Fails without an adapter unless RVS_ALLOW_NO_GPU=1, like merge-webgpu.test.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadShaders, openNodeGpu } from '../../node/webgpu.ts';
@@ -15,7 +15,7 @@ import { mergeRecipe, type Recipe, type Rule } from '../merge/recipe.ts';
 import { mergeToFolder } from '../merge/run.ts';
 import { tensorBytes } from '../testing/reference.ts';
 import { GpuKernelError } from './merge-webgpu.ts';
-import { createResidentMerge, type ResidentMerge } from './resident-merge.ts';
+import { createResidentMerge, residentBufferBytes, residentInputLengths, uploadCheckpointWeights, type ResidentMerge } from './resident-merge.ts';
 
 const gpu = await openNodeGpu();
 const shaders = await loadShaders();
@@ -44,7 +44,7 @@ async function expectMatchesCpu(device: GPUDevice, resident: ResidentMerge, reci
   const cpu = await openCheckpoint(out);
   for (const w of resident.weights) {
     const want = await tensorBytes(cpu, w.key);
-    expect(cpu.tensors.get(w.key)!.info.dtype).toBe('F32');
+    expect(cpu.tensors.get(w.key)!.info.dtype).toBe(w.dtype);
     expect(await readBack(device, w.buffer, want.byteLength), w.key).toEqual(want);
   }
 }
@@ -75,6 +75,50 @@ describe.skipIf(!gpu)('resident GPU merge', () => {
       }
     } finally {
       resident.destroy();
+    }
+  });
+
+  it('writes float16 weights equal to `rvs merge --dtype f16` bit for bit, and counts what it holds', async () => {
+    const device = gpu!.device;
+    const roles = new Map([
+      ['target', await member('target', 'BF16')],
+      ['sft', await member('sft', 'F32')],
+      ['grpo', await member('grpo', 'BF16')],
+    ]);
+    const recipe = (alpha: number) => mergeRecipe(alpha, { dtype: 'F16', rules: RULES });
+    const plan = planMerge(recipe(1), roles);
+    const keys = plan.tensors.map((t) => ({ key: t.name, dims: t.shape }));
+    const resident = await createResidentMerge(device, shaders, plan, keys, { weightsDtype: 'F16' });
+    try {
+      // Whole tensors of the model (all of even length here; odd counts and the half-word padding
+      // of a 16-bit output are covered chunk-wise by merge-webgpu.test.ts).
+      for (const alpha of [1, 3.75, -0.5]) {
+        await resident.apply(planMerge(recipe(alpha), roles));
+        await expectMatchesCpu(device, resident, recipe(alpha), roles);
+      }
+      // What it holds: each distinct input once, and two bytes per weight element.
+      const inputs = residentInputLengths(plan, keys).reduce((n, b) => n + residentBufferBytes(b.bytes), 0);
+      const weights = keys.reduce((n, k) => n + residentBufferBytes(2 * k.dims.reduce((a, b) => a * b, 1)), 0);
+      expect(resident.residentBytes).toBe(inputs + weights);
+      expect(resident.weights.every((w) => w.dtype === 'F16')).toBe(true);
+    } finally {
+      resident.destroy();
+    }
+  });
+
+  it('uploads one checkpoint as float16 weights, rounded as `rvs merge --dtype f16` copies it', async () => {
+    const device = gpu!.device;
+    const target = await member('target', 'F32');
+    const roles = new Map([['target', target], ['sft', target], ['grpo', target]]);
+    const keys = [...target.tensors.values()].map((t) => ({ key: t.info.name, dims: t.info.shape }));
+    const weights = await uploadCheckpointWeights(device, target, keys, { weightsDtype: 'F16' });
+    try {
+      const out = new MemoryFolder('cpu');
+      await mergeToFolder({ recipe: mergeRecipe(0, { dtype: 'F16' }), roles, backend: createCpuBackend(), out });
+      const cpu = await openCheckpoint(out);
+      for (const w of weights) expect(await readBack(device, w.buffer, 2 * w.dims.reduce((a, b) => a * b, 1)), w.key).toEqual(await tensorBytes(cpu, w.key));
+    } finally {
+      for (const w of weights) w.buffer.destroy();
     }
   });
 

@@ -1,18 +1,19 @@
 /**
  * A merge that lives on the GPU: the input tensors of a plan (θ_target, θ_SFT, θ_GRPO, in their own
- * dtypes) are uploaded once, and `apply(plan)` writes the float32 result of each job straight into
- * the weight buffers a model session reads (graph inputs bound with `Tensor.fromGpuBuffer`). A new
- * α is a new plan (headers only) and one kernel pass over resident data: no checkpoint is read
- * again and the session stays as it is.
+ * dtypes) are uploaded once, and `apply(plan)` writes the result of each job, float32 or float16
+ * (`weightsDtype`), straight into the weight buffers a model session reads (graph inputs bound with
+ * `Tensor.fromGpuBuffer`). A new α is a new plan (headers only) and one kernel pass over resident
+ * data: no checkpoint is read again and the session stays as it is.
  *
  * The kernel is the merge kernel of merge-webgpu.ts, so the weights are bit for bit those that
- * `rvs merge --dtype F32` writes. Each tensor is one dispatch over its whole buffer (the session
+ * `rvs merge --dtype F32` (or `--dtype F16`: round to nearest even, in integer arithmetic, needing
+ * no `shader-f16`) writes. Each tensor is one dispatch over its whole buffer (the session
  * binds whole tensors anyway), so a tensor must fit the device's binding limit.
  *
  *   checkpoint bytes ──upload once──► resident inputs ──merge kernel (α)──► weight buffers ──► session
  *                                                      ▲ apply(plan) again for a new α
  */
-import { dtypeSize, type FloatDtype } from '../dtype.ts';
+import { dtypeSize, encodeFromF32, type FloatDtype } from '../dtype.ts';
 import type { Checkpoint, TensorLocation } from '../checkpoint/checkpoint.ts';
 import { streamWeightF32 } from '../model/weights.ts';
 import { OP_INPUTS } from '../merge/kernel.ts';
@@ -21,10 +22,14 @@ import { createMergeKernel, GpuKernelError, gpuBytes, type WgslSources } from '.
 
 const Usage = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, UNIFORM: 0x40 } as const;
 
+/** The dtypes the weight buffers can hold. */
+export type WeightsDtype = 'F32' | 'F16';
+
 export interface ResidentWeight {
   readonly key: string;
   readonly dims: readonly number[];
-  /** float32, `elements × 4` bytes. */
+  readonly dtype: WeightsDtype;
+  /** `gpuBytes(dtype, elements)` bytes (float16: two per word, a trailing half word zero). */
   readonly buffer: GPUBuffer;
 }
 
@@ -38,10 +43,12 @@ export interface ResidentMergeOptions {
   readonly label?: string;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: ResidentMergeProgress) => void;
+  /** Dtype of the weight buffers: F32 (default) or F16. */
+  readonly weightsDtype?: WeightsDtype;
 }
 
 export interface ResidentMerge {
-  /** The float32 weights, one buffer per graph weight, in the order asked for. */
+  /** The weights, one buffer per graph weight, in the order asked for. */
   readonly weights: readonly ResidentWeight[];
   /** Bytes held on the GPU: resident inputs plus weights. */
   readonly residentBytes: number;
@@ -75,27 +82,20 @@ export async function createResidentMerge(
   options: ResidentMergeOptions = {},
 ): Promise<ResidentMerge> {
   const label = options.label ?? 'rvs-resident';
+  const dtype = options.weightsDtype ?? 'F32';
   const kernel = createMergeKernel(device, shaders, { label });
   const inputs = new ByLocation<GPUBuffer>();
   const created: GPUBuffer[] = [];
   const jobs = jobsFor(plan, keys);
   let residentBytes = 0;
   try {
-    const pending: TensorLocation[] = [];
-    const seen = new ByLocation<true>();
-    for (const job of jobs) {
-      for (const loc of job.inputs) {
-        if (seen.get(loc)) continue;
-        seen.set(loc, true);
-        pending.push(loc);
-      }
-    }
+    const pending = residentInputs(jobs);
     const bytesTotal = pending.reduce((n, l) => n + l.info.end - l.info.begin, 0);
     let bytesDone = 0;
     for (const loc of pending) {
       if (options.signal?.aborted) throw new GpuKernelError('CANCELLED', `${label}: cancelled`);
       const length = loc.info.end - loc.info.begin;
-      const buffer = device.createBuffer({ label: `${label}/in/${loc.info.name}`, size: Math.max(16, Math.ceil(length / 4) * 4), usage: Usage.STORAGE | Usage.COPY_DST });
+      const buffer = device.createBuffer({ label: `${label}/in/${loc.info.name}`, size: residentBufferBytes(length), usage: Usage.STORAGE | Usage.COPY_DST });
       created.push(buffer);
       const bytes = await loc.shard.source.read(loc.shard.header.dataStart + loc.info.begin, length);
       const whole = length - (length % 4);
@@ -111,10 +111,10 @@ export async function createResidentMerge(
       options.onProgress?.({ bytesDone, bytesTotal, tensor: loc.info.name });
     }
     const weights = keys.map(({ key, dims }, i) => {
-      const buffer = device.createBuffer({ label: `${label}/weight/${key}`, size: Math.max(16, gpuBytes('F32', jobs[i]!.count)), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+      const buffer = device.createBuffer({ label: `${label}/weight/${key}`, size: residentBufferBytes(gpuBytes(dtype, jobs[i]!.count)), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
       created.push(buffer);
       residentBytes += buffer.size;
-      return { key, dims, buffer };
+      return { key, dims, dtype, buffer };
     });
     const params = keys.map((_, i) => {
       const b = device.createBuffer({ label: `${label}/params/${i}`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST });
@@ -128,7 +128,7 @@ export async function createResidentMerge(
       async apply(next) {
         const nextJobs = jobsFor(next, keys);
         const pipelines = await Promise.all(
-          nextJobs.map((job) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: 'F32', stats: false, output: true })),
+          nextJobs.map((job) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: dtype, stats: false, output: true })),
         );
         device.pushErrorScope('validation');
         const encoder = device.createCommandEncoder({ label: `${label}/encoder` });
@@ -161,6 +161,31 @@ export async function createResidentMerge(
   }
 }
 
+/** Bytes of a GPU buffer holding `bytes` of data: whole words, at least 16. */
+export const residentBufferBytes = (bytes: number): number => Math.max(16, Math.ceil(bytes / 4) * 4);
+
+/** The distinct input tensors of `jobs` (a tensor two jobs read is resident once). */
+function residentInputs(jobs: readonly TensorJob[]): TensorLocation[] {
+  const pending: TensorLocation[] = [];
+  const seen = new ByLocation<true>();
+  for (const job of jobs) {
+    for (const loc of job.inputs) {
+      if (seen.get(loc)) continue;
+      seen.set(loc, true);
+      pending.push(loc);
+    }
+  }
+  return pending;
+}
+
+/**
+ * Each input tensor a resident merge of `plan` for `keys` keeps on the GPU, as byte length and
+ * dtype (its buffers are `residentBufferBytes` of these): what the memory plan counts as merge inputs.
+ */
+export function residentInputLengths(plan: MergePlan, keys: readonly { readonly key: string; readonly dims: readonly number[] }[]): { bytes: number; dtype: FloatDtype }[] {
+  return residentInputs(jobsFor(plan, keys)).map((loc) => ({ bytes: loc.info.end - loc.info.begin, dtype: asFloat(loc.info.dtype) }));
+}
+
 /** The plan's job for each key, checked against the key's dims and the kernel's input count. */
 function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonly dims: readonly number[] }[]): TensorJob[] {
   const byName = new Map(plan.tensors.map((t) => [t.name, t]));
@@ -180,8 +205,9 @@ function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonl
 }
 
 /**
- * One checkpoint's weights as float32 GPU buffers (no merge): decoded on the CPU chunk by chunk
- * and written with `queue.writeBuffer`.
+ * One checkpoint's weights as float32 or float16 (`weightsDtype`) GPU buffers (no merge): decoded
+ * on the CPU chunk by chunk, encoded (float16: round to nearest even, as dtype.ts) and written with
+ * `queue.writeBuffer`.
  */
 export async function uploadCheckpointWeights(
   device: GPUDevice,
@@ -190,17 +216,26 @@ export async function uploadCheckpointWeights(
   options: ResidentMergeOptions = {},
 ): Promise<ResidentWeight[]> {
   const label = options.label ?? 'rvs-weights';
+  const dtype = options.weightsDtype ?? 'F32';
+  const size = dtypeSize(dtype);
   const weights: ResidentWeight[] = [];
   const elements = keys.map(({ dims }) => dims.reduce((a, b) => a * b, 1));
-  const bytesTotal = elements.reduce((a, b) => a + 4 * b, 0);
+  const bytesTotal = elements.reduce((a, b) => a + size * b, 0);
   let bytesDone = 0;
   try {
     for (const [i, { key, dims }] of keys.entries()) {
       if (options.signal?.aborted) throw new GpuKernelError('CANCELLED', `${label}: cancelled`);
-      const buffer = device.createBuffer({ label: `${label}/${key}`, size: Math.max(16, elements[i]! * 4), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
-      weights.push({ key, dims, buffer });
-      await streamWeightF32(checkpoint, key, (values, start) => device.queue.writeBuffer(buffer, start * 4, values as Float32Array<ArrayBuffer>));
-      bytesDone += elements[i]! * 4;
+      const buffer = device.createBuffer({ label: `${label}/${key}`, size: residentBufferBytes(gpuBytes(dtype, elements[i]!)), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST });
+      weights.push({ key, dims, dtype, buffer });
+      await streamWeightF32(checkpoint, key, (values, start) => {
+        if (dtype === 'F32') return device.queue.writeBuffer(buffer, start * 4, values as Float32Array<ArrayBuffer>);
+        // Chunks start at even elements (streamWeightF32's chunks are even), so at whole words; a
+        // trailing half word is written as a zero-padded word.
+        const encoded = new Uint8Array(gpuBytes('F16', values.length));
+        encodeFromF32('F16', values, values.length, encoded);
+        device.queue.writeBuffer(buffer, start * 2, encoded);
+      });
+      bytesDone += elements[i]! * size;
       options.onProgress?.({ bytesDone, bytesTotal, tensor: key });
     }
     return weights;

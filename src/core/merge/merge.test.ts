@@ -187,6 +187,7 @@ describe('incompatible checkpoints', () => {
     // vocab_size differs in config.json too: an architecture field, so still an error unless…
     const recipe = mergeRecipe(1, { rules: [{ pattern: 'model.embed_tokens.*', exclude: true }] });
     const again = (await mergeToFolder({ recipe, roles, backend: createCpuBackend(), out: new MemoryFolder('o') }).catch((e: unknown) => e)) as MergeError;
-    expect(again.report!.issues.filter((i) => i.severity === 'error').map((i) => i.field)).toEqual(['vocab_size', 'vocab_size']);
+    // One issue for the field, naming both checkpoints that differ from the target.
+    expect(again.report!.issues.filter((i) => i.severity === 'error').map((i) => [i.field, i.roles])).toEqual([['vocab_size', ['sft', 'grpo']]]);
   });
 });

@@ -1,7 +1,9 @@
 /** A whole merge: plan, lay out the files, stream the tensors, carry the side files, commit. */
 import type { Checkpoint } from '../checkpoint/checkpoint.ts';
 import { SIDE_FILES } from '../checkpoint/checkpoint.ts';
-import { copyFile, type FolderSink } from '../io/bytes.ts';
+import { savedConfigText } from '../checkpoint/saved-config.ts';
+import { RECIPE_METADATA_KEY } from '../checkpoint/vector-origin.ts';
+import { copyFile, readText, type FolderSink } from '../io/bytes.ts';
 import { layoutFiles, SafetensorsWriter, type FileLayout } from '../safetensors/writer.ts';
 import { executePlan, type ExecuteResult, type MergeProgress } from './execute.ts';
 import type { KernelBackend } from './kernel.ts';
@@ -32,7 +34,7 @@ export async function mergeToFolder(options: MergeToFolderOptions): Promise<Merg
     const plan = planMerge(options.recipe, options.roles);
     const layout = layoutFiles(plan.outputs, {
       ...(options.shardSize === undefined ? {} : { shardSize: options.shardSize }),
-      metadata: { 'rvs.recipe': JSON.stringify(options.recipe) },
+      metadata: { [RECIPE_METADATA_KEY]: JSON.stringify(options.recipe) },
     });
     const writer = new SafetensorsWriter(layout, out);
     const result = await executePlan(plan, options.backend, {
@@ -44,7 +46,16 @@ export async function mergeToFolder(options: MergeToFolderOptions): Promise<Merg
     });
     await writer.finish();
     for (const file of SIDE_FILES) {
-      if (plan.primary.files.includes(file)) await copyFile(plan.primary.folder, file, out);
+      if (!plan.primary.files.includes(file)) continue;
+      if (file === 'config.json' && plan.primary.config) {
+        // Its torch_dtype / dtype say what the shards hold now.
+        const text = savedConfigText(await readText(plan.primary.folder, file), plan.primary.config, plan.outputs);
+        const sink = await out.create(file);
+        await sink.write(new TextEncoder().encode(text));
+        await sink.close();
+      } else {
+        await copyFile(plan.primary.folder, file, out);
+      }
     }
     await out.commit();
     return { ...result, plan, layout };

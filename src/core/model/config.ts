@@ -73,10 +73,7 @@ export function parseDecoderConfig(json: unknown): DecoderConfig {
   if (headDim % 2 !== 0) throw new ModelConfigError('INVALID_FIELD', `(${headDim}) must be even for rotary embeddings`, 'head_dim');
 
   const rmsNormEps = c['rms_norm_eps'] === undefined ? 1e-6 : positiveNumber(c, 'rms_norm_eps');
-  const ropeTheta = c['rope_theta'] === undefined ? 10000 : positiveNumber(c, 'rope_theta');
-  if (c['rope_scaling'] !== undefined && c['rope_scaling'] !== null) {
-    throw new ModelConfigError('INVALID_FIELD', 'is set; RoPE scaling is not supported by the reference', 'rope_scaling');
-  }
+  const ropeTheta = parseRope(c);
   const act = c['hidden_act'];
   if (act !== undefined && act !== 'silu') {
     throw new ModelConfigError('INVALID_FIELD', `is ${JSON.stringify(act)}; only "silu" is supported`, 'hidden_act');
@@ -102,6 +99,54 @@ export function parseDecoderConfig(json: unknown): DecoderConfig {
     attentionBias,
     maxPositionEmbeddings,
   };
+}
+
+/**
+ * RoPE settings in either layout, as transformers reads them:
+ *   transformers 4:  "rope_theta": 1000000.0, "rope_scaling": null | {"rope_type" (or "type"): …, "factor": …}
+ *   transformers 5 (and mergekit on it):  "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0}
+ * `rope_parameters.rope_theta` wins over a top-level `rope_theta` in transformers 5; here the two
+ * must agree. Only the default (unscaled) RoPE over the full head is implemented: every other
+ * `rope_type` (linear, dynamic, yarn, longrope, llama3, …), a `partial_rotary_factor` other than 1
+ * and per-layer-type parameters are refused rather than silently computed as the default.
+ */
+function parseRope(c: Record<string, unknown>): number {
+  const top = c['rope_theta'] === undefined || c['rope_theta'] === null ? undefined : positiveNumber(c, 'rope_theta');
+  let theta = top;
+  for (const field of ['rope_scaling', 'rope_parameters'] as const) {
+    const p = c[field];
+    if (p === undefined || p === null) continue;
+    if (typeof p !== 'object' || Array.isArray(p)) {
+      throw new ModelConfigError('INVALID_FIELD', `must be an object, not ${JSON.stringify(p)}`, field);
+    }
+    const params = p as Record<string, unknown>;
+    const nested = Object.entries(params).find(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v));
+    if (nested) {
+      throw new ModelConfigError('INVALID_FIELD', `holds per-layer RoPE parameters ("${nested[0]}"); only one set for all layers is supported`, field);
+    }
+    const type = params['rope_type'] ?? params['type'] ?? 'default';
+    if (type !== 'default') {
+      throw new ModelConfigError('INVALID_FIELD', `has rope_type ${JSON.stringify(type)}; only the default RoPE is implemented (no linear, dynamic, yarn, longrope or llama3 scaling)`, field);
+    }
+    checkFullRotary(params, `${field}.partial_rotary_factor`);
+    if (params['rope_theta'] !== undefined && params['rope_theta'] !== null) {
+      const inner = positiveNumber(params, 'rope_theta', `${field}.rope_theta`);
+      if (theta !== undefined && inner !== theta) {
+        throw new ModelConfigError('INVALID_FIELD', `(${inner}) disagrees with ${top === theta ? '"rope_theta"' : 'another rope_theta'} (${theta})`, `${field}.rope_theta`);
+      }
+      theta = inner;
+    }
+  }
+  checkFullRotary(c, 'partial_rotary_factor');
+  return theta ?? 10000;
+}
+
+function checkFullRotary(c: Record<string, unknown>, field: string): void {
+  const key = field.slice(field.lastIndexOf('.') + 1);
+  const v = c[key];
+  if (v !== undefined && v !== null && v !== 1) {
+    throw new ModelConfigError('INVALID_FIELD', `is ${JSON.stringify(v)}; only RoPE over the full head (1) is implemented`, field);
+  }
 }
 
 function parseArchitecture(value: unknown): DecoderArchitecture {
@@ -131,10 +176,10 @@ function positiveInt(c: Record<string, unknown>, field: string): number {
   return v;
 }
 
-function positiveNumber(c: Record<string, unknown>, field: string): number {
+function positiveNumber(c: Record<string, unknown>, field: string, shown = field): number {
   const v = present(c, field);
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new ModelConfigError('INVALID_FIELD', `must be a positive number, not ${JSON.stringify(v)}`, field);
+    throw new ModelConfigError('INVALID_FIELD', `must be a positive number, not ${JSON.stringify(v)}`, shown);
   }
   return v;
 }

@@ -9,6 +9,12 @@
  * plus, when `logitsToKeep` is set, `num_logits_to_keep` (int64 scalar n): logits of the last n
  * positions only, [B, n, V] — what decoding (n = 1) and log-likelihood scoring need.
  *
+ * Compute dtype float32 (default) or float16. In float16 the weights, the hidden states and the KV
+ * cache (`past_key_values.*`, `present.*`) are float16, and, as Hugging Face's float16 inference
+ * does, three places compute in float32: RMSNorm (cast up, normalise, cast back, then × weight),
+ * the rotary cos/sin (computed in float32, cast to float16), and softmax(q kᵀ / √D + bias) (so that
+ * the float32 minimum bias keeps fully masked pad rows finite). Logits are cast to float32.
+ *
  * Two operator sets:
  *   - `plain`: standard opset-17 ops (any backend);
  *   - `contrib`: what onnxruntime's WebGPU EP runs as fused kernels — SimplifiedLayerNormalization,
@@ -22,6 +28,7 @@
  * into the buffers bound to them, and a tied head is the embedding itself. The hidden state is
  * kept 2-D [B·S, H] between layers. Node names mirror the weight keys.
  */
+import { encodeFromF32 } from '../dtype.ts';
 import type { DecoderConfig } from './config.ts';
 import {
   add, and, cast, concat, cos, div, element, encodeModel, gather, gemmTransB, GraphBuilder, lessOrEqual, matMul, mul, neg, OnnxGraphError, pow, range,
@@ -36,7 +43,7 @@ export type WeightPlacement =
   | {
       readonly kind: 'external';
       readonly maxFileBytes?: number;
-      /** Stored dtype; float16 weights are cast to float32 by the graph (compute stays float32). */
+      /** Stored dtype (default: the compute dtype); the graph casts stored weights to the compute dtype. */
       readonly dtype?: 'float32' | 'float16';
     }
   | { readonly kind: 'inputs' };
@@ -51,7 +58,11 @@ export interface GraphOptions {
    * graph declares it; older loaders do not, so exports leave it out by default.
    */
   readonly logitsToKeep?: boolean;
+  /** Weights, activations and KV cache in float32 (default) or float16; logits are float32 either way. */
+  readonly compute?: ComputeDtype;
 }
+
+export type ComputeDtype = 'float32' | 'float16';
 
 /** One weight the graph reads, in the order the graph declares them. */
 export interface WeightEntry {
@@ -86,6 +97,8 @@ interface Ctx {
   readonly g: GraphBuilder;
   readonly c: DecoderConfig;
   readonly options: GraphOptions;
+  /** The compute dtype. */
+  readonly ft: ComputeDtype;
   readonly weights: WeightEntry[];
   readonly weightInputs: Value[];
   readonly declared: Map<string, Value>;
@@ -100,13 +113,13 @@ export function buildDecoderGraph(config: DecoderConfig, options: GraphOptions):
   const mask: Value = { name: 'attention_mask', dtype: 'int64', shape: [B, T] };
   const positions: Value = { name: 'position_ids', dtype: 'int64', shape: [B, S] };
   const ctx: Ctx = {
-    g, c: config, options, weights: [], weightInputs: [], declared: new Map(), file: { index: 0, offset: 0 },
+    g, c: config, options, ft: options.compute ?? 'float32', weights: [], weightInputs: [], declared: new Map(), file: { index: 0, offset: 0 },
     bs: shapeOf(g, '/model/Shape', ids),
   };
   const kvShape = [B, config.numKvHeads, P, config.headDim];
   const past = Array.from({ length: config.numLayers }, (_, i) => ({
-    key: { name: `past_key_values.${i}.key`, dtype: 'float32', shape: kvShape } as Value,
-    value: { name: `past_key_values.${i}.value`, dtype: 'float32', shape: kvShape } as Value,
+    key: { name: `past_key_values.${i}.key`, dtype: ctx.ft, shape: kvShape } as Value,
+    value: { name: `past_key_values.${i}.value`, dtype: ctx.ft, shape: kvShape } as Value,
   }));
   const keep: Value | null = options.logitsToKeep ? { name: 'num_logits_to_keep', dtype: 'int64', shape: [] } : null;
 
@@ -154,26 +167,36 @@ function weight(ctx: Ctx, key: string, dims: readonly number[]): Value {
   if (placement.kind === 'inline') {
     const data = placement.values(key);
     if (data.length !== elements) throw new OnnxGraphError('SHAPE_MISMATCH', `has ${data.length} values, expected ${elements}`, key);
-    value = ctx.g.initializer(key, 'float32', dims, data);
+    value = ctx.ft === 'float16' ? ctx.g.initializer(key, 'float16', dims, toF16Bits(data)) : ctx.g.initializer(key, 'float32', dims, data);
     ctx.weights.push({ key, dims, elements });
   } else if (placement.kind === 'external') {
-    const dtype = placement.dtype ?? 'float32';
+    const dtype = placement.dtype ?? ctx.ft;
     const bytes = elements * (dtype === 'float16' ? 2 : 4);
     const max = placement.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     if (ctx.file.offset > 0 && ctx.file.offset + bytes > max) ctx.file = { index: ctx.file.index + 1, offset: 0 };
     const file = externalDataFile(ctx.file.index);
     // Offsets stay multiples of 4 so that float32 views of the data need no copy.
-    const stored = ctx.g.externalInitializer(dtype === 'float16' ? `${key}_fp16` : key, dtype, dims, file, ctx.file.offset, bytes);
-    value = dtype === 'float16' ? ctx.g.node('Cast', `${scope(key)}/Cast`, [stored], { dtype: 'float32', shape: dims, name: key }, { to: 1 }) : stored;
+    const stored = ctx.g.externalInitializer(dtype !== ctx.ft ? `${key}_${dtype === 'float16' ? 'fp16' : 'fp32'}` : key, dtype, dims, file, ctx.file.offset, bytes);
+    value = dtype !== ctx.ft ? ctx.g.node('Cast', `${scope(key)}/Cast`, [stored], { dtype: ctx.ft, shape: dims, name: key }, { to: ONNX_FLOAT[ctx.ft] }) : stored;
     ctx.weights.push({ key, dims, elements, file, offset: ctx.file.offset });
     ctx.file.offset += Math.ceil(bytes / 4) * 4;
   } else {
-    value = { name: key, dtype: 'float32', shape: dims };
+    value = { name: key, dtype: ctx.ft, shape: dims };
     ctx.weightInputs.push(value);
     ctx.weights.push({ key, dims, elements });
   }
   ctx.declared.set(key, value);
   return value;
+}
+
+/** ONNX TensorProto data types of the compute dtypes. */
+const ONNX_FLOAT: Record<ComputeDtype, number> = { float32: 1, float16: 10 };
+
+/** float32 values as float16 bits, rounded to nearest even (dtype.ts). */
+function toF16Bits(values: Float32Array): Uint16Array {
+  const bytes = new Uint8Array(values.length * 2);
+  encodeFromF32('F16', values, values.length, bytes);
+  return new Uint16Array(bytes.buffer);
 }
 
 const scope = (key: string) => `/${key.replace(/\.weight$/, '').replace(/\.(self_attn|mlp)\./, '/$1/').replace(/\.(self_attn|mlp)$/, '/$1')}`;
@@ -197,22 +220,25 @@ function addNorm(ctx: Ctx, p: string, delta: Value | null, residual: Value): Add
   const w = weight(ctx, `${p}.weight`, [c.hiddenSize]);
   const n = scope(p);
   if (ctx.options.ops === 'contrib') {
+    // Both compute in float32 inside (stash_type 1) whatever the input dtype.
     if (delta === null) {
-      const normed = g.node('SimplifiedLayerNormalization', `${n}/SimplifiedLayerNormalization`, [residual, w], { dtype: 'float32', shape: residual.shape }, { axis: -1, epsilon: c.rmsNormEps, stash_type: 1 });
+      const normed = g.node('SimplifiedLayerNormalization', `${n}/SimplifiedLayerNormalization`, [residual, w], { dtype: ctx.ft, shape: residual.shape }, { axis: -1, epsilon: c.rmsNormEps, stash_type: 1 });
       return { normed, sum: residual };
     }
     const [normed, , , sum] = g.nodeMulti(
       'SkipSimplifiedLayerNormalization', `${n}/SkipSimplifiedLayerNormalization`, [delta, residual, w],
-      [{ dtype: 'float32', shape: residual.shape }, null, null, { dtype: 'float32', shape: residual.shape }],
+      [{ dtype: ctx.ft, shape: residual.shape }, null, null, { dtype: ctx.ft, shape: residual.shape }],
       { epsilon: c.rmsNormEps }, MS,
     );
     return { normed: normed!, sum: sum! };
   }
   const sum = delta === null ? residual : add(g, `${n}/residual/Add`, residual, delta);
-  // x / sqrt(mean(x², -1) + eps) · w
-  const ms = reduceMean(g, `${n}/ReduceMean`, pow(g, `${n}/Pow`, sum, g.f32(`${n}/Pow`, 2)), -1);
+  // x / sqrt(mean(x², -1) + eps) · w, in float32 (float16 x is cast up, and back before × w)
+  const x = ctx.ft === 'float16' ? cast(g, `${n}/up/Cast`, sum, 'float32') : sum;
+  const ms = reduceMean(g, `${n}/ReduceMean`, pow(g, `${n}/Pow`, x, g.f32(`${n}/Pow`, 2)), -1);
   const rms = sqrt(g, `${n}/Sqrt`, add(g, `${n}/Add`, ms, g.f32(`${n}/Add`, c.rmsNormEps)));
-  return { normed: mul(g, `${n}/Mul`, div(g, `${n}/Div`, sum, rms), w), sum };
+  const normed = div(g, `${n}/Div`, x, rms);
+  return { normed: mul(g, `${n}/Mul`, ctx.ft === 'float16' ? cast(g, `${n}/down/Cast`, normed, 'float16') : normed, w), sum };
 }
 
 /** down(silu(gate x) · up x)        [B·S, H] → [B·S, I] → [B·S, H] */
@@ -259,14 +285,17 @@ function attention(ctx: Ctx, layer: number, x: Value, rope: Rope, bias: Value, p
   const kNew = transpose(g, `${n}/k/Transpose`, kr, [0, 2, 1, 3]);
   const vNew = transpose(g, `${n}/v/Transpose`, reshapeTo(g, `${n}/v/Reshape`, v, bsDims(ctx, `${n}/v`, [c.numKvHeads, d]), [B, S, c.numKvHeads, d]), [0, 2, 1, 3]);
   const kvOut = [B, c.numKvHeads, T, d];
-  const presentKey = g.node('Concat', `${n}/k/Concat`, [past.key, kNew], { dtype: 'float32', shape: kvOut, name: `present.${layer}.key` }, { axis: 2 });
-  const presentValue = g.node('Concat', `${n}/v/Concat`, [past.value, vNew], { dtype: 'float32', shape: kvOut, name: `present.${layer}.value` }, { axis: 2 });
+  const presentKey = g.node('Concat', `${n}/k/Concat`, [past.key, kNew], { dtype: ctx.ft, shape: kvOut, name: `present.${layer}.key` }, { axis: 2 });
+  const presentValue = g.node('Concat', `${n}/v/Concat`, [past.value, vNew], { dtype: ctx.ft, shape: kvOut, name: `present.${layer}.value` }, { axis: 2 });
 
   const qh = transpose(g, `${n}/q/Transpose`, reshape(g, `${n}/q/Reshape`, qr, [0, 0, c.numKvHeads, group, d]), [0, 2, 3, 1, 4]);
   const kt = unsqueeze(g, `${n}/k/Unsqueeze`, transpose(g, `${n}/kt/Transpose`, presentKey, [0, 1, 3, 2]), [2]);
   const vh = unsqueeze(g, `${n}/v/Unsqueeze`, presentValue, [2]);
-  const scores = mul(g, `${n}/scale/Mul`, matMul(g, `${n}/qk/MatMul`, qh, kt), g.f32(`${n}/scale/Mul`, 1 / Math.sqrt(d)));
-  const probs = softmax(g, `${n}/Softmax`, add(g, `${n}/mask/Add`, scores, bias), -1);
+  // Scale, bias and softmax in float32; a float16 q kᵀ is cast up and the probabilities back down.
+  const qk = matMul(g, `${n}/qk/MatMul`, qh, kt);
+  const scores = mul(g, `${n}/scale/Mul`, ctx.ft === 'float16' ? cast(g, `${n}/qk/Cast`, qk, 'float32') : qk, g.f32(`${n}/scale/Mul`, 1 / Math.sqrt(d)));
+  const probs32 = softmax(g, `${n}/Softmax`, add(g, `${n}/mask/Add`, scores, bias), -1);
+  const probs = ctx.ft === 'float16' ? cast(g, `${n}/probs/Cast`, probs32, 'float16') : probs32;
   const ctxv = transpose(g, `${n}/attn/Transpose`, matMul(g, `${n}/pv/MatMul`, probs, vh), [0, 3, 1, 2, 4]);
   const merged = reshape(g, `${n}/attn/Reshape`, ctxv, [-1, c.numHeads * d]);
   return { out: linear(ctx, `${p}.o_proj`, merged, c.hiddenSize, c.numHeads * d, false), presentKey, presentValue };
@@ -290,8 +319,10 @@ function plainRope(ctx: Ctx, positions: Value): Rope {
   const invFreq = g.initializer('/model/rotary_emb/inv_freq', 'float32', [d], Float32Array.from([...half, ...half]));
   const pos = unsqueeze(g, '/model/rotary_emb/Unsqueeze', cast(g, '/model/rotary_emb/Cast', positions, 'float32'), [-1]);
   const angles = unsqueeze(g, '/model/rotary_emb/heads/Unsqueeze', mul(g, '/model/rotary_emb/Mul', pos, invFreq), [2]);
-  const cosT = cos(g, '/model/rotary_emb/Cos', angles); // [B, S, 1, D]
-  const sinT = sin(g, '/model/rotary_emb/Sin', angles);
+  const cos32 = cos(g, '/model/rotary_emb/Cos', angles); // [B, S, 1, D]
+  const sin32 = sin(g, '/model/rotary_emb/Sin', angles);
+  const cosT = ctx.ft === 'float16' ? cast(g, '/model/rotary_emb/cos/Cast', cos32, 'float16') : cos32;
+  const sinT = ctx.ft === 'float16' ? cast(g, '/model/rotary_emb/sin/Cast', sin32, 'float16') : sin32;
   return {
     apply(n, x, heads) {
       const x4 = reshapeTo(g, `${n}/Reshape`, x, bsDims(ctx, n, [heads, d]), [B, S, heads, d]);
@@ -319,12 +350,14 @@ function contribRope(ctx: Ctx, positions: Value): Rope {
       sinCache[pos * (d / 2) + t] = Math.sin(angle);
     }
   }
-  const cosV = g.initializer('/model/rotary_emb/cos_cache', 'float32', [rows, d / 2], cosCache);
-  const sinV = g.initializer('/model/rotary_emb/sin_cache', 'float32', [rows, d / 2], sinCache);
+  // RotaryEmbedding wants the caches in the input's dtype.
+  const table = (name: string, values: Float32Array) => (ctx.ft === 'float16' ? g.initializer(name, 'float16', [rows, d / 2], toF16Bits(values)) : g.initializer(name, 'float32', [rows, d / 2], values));
+  const cosV = table('/model/rotary_emb/cos_cache', cosCache);
+  const sinV = table('/model/rotary_emb/sin_cache', sinCache);
   return {
     apply(n, x, heads) {
       const x3 = reshapeTo(g, `${n}/Reshape`, x, bsDims(ctx, n, [heads * d]), [B, S, heads * d]);
-      const r = g.node('RotaryEmbedding', `${n}/RotaryEmbedding`, [x3, positions, cosV, sinV], { dtype: 'float32', shape: x3.shape }, { interleaved: 0, num_heads: heads }, MS);
+      const r = g.node('RotaryEmbedding', `${n}/RotaryEmbedding`, [x3, positions, cosV, sinV], { dtype: ctx.ft, shape: x3.shape }, { interleaved: 0, num_heads: heads }, MS);
       return reshape(g, `${n}/heads/Reshape`, r, [0, 0, heads, d]);
     },
   };
@@ -358,11 +391,12 @@ function head(ctx: Ctx, x: Value, embed: Value, keep: Value | null): Value {
     const start = neg(g, `${n}/keep/Neg`, unsqueeze(g, `${n}/keep/Unsqueeze`, keep, [0]));
     const ends = g.initializer(`${n}/keep/ends`, 'int64', [1], BigInt64Array.of(INT64_MAX));
     const axes = g.initializer(`${n}/keep/axes`, 'int64', [1], BigInt64Array.of(1n));
-    const kept = g.node('Slice', `${n}/keep/Slice`, [x3, start, ends, axes], { dtype: 'float32', shape: [B, 'kept', c.hiddenSize] });
+    const kept = g.node('Slice', `${n}/keep/Slice`, [x3, start, ends, axes], { dtype: ctx.ft, shape: [B, 'kept', c.hiddenSize] });
     rows = reshape(g, `${n}/kept/Reshape`, kept, [-1, c.hiddenSize]);
   }
   const w = c.tieWordEmbeddings ? embed : weight(ctx, 'lm_head.weight', [c.vocabSize, c.hiddenSize]);
-  const flat = gemmTransB(g, `${n}/Gemm`, rows, w, null);
+  const product = gemmTransB(g, `${n}/Gemm`, rows, w, null);
+  const flat = ctx.ft === 'float16' ? cast(g, `${n}/Cast`, product, 'float32') : product;
   const dims = concat(g, `${n}/logits/Concat`, [batch, g.i64(`${n}/logits`, [-1, c.vocabSize])], 0);
   return g.node('Reshape', `${n}/logits/Reshape`, [flat, dims], { dtype: 'float32', shape: [B, keep ? 'kept' : S, c.vocabSize], name: 'logits' });
 }

@@ -10,6 +10,7 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { DecoderConfig } from './config.ts';
+import type { ComputeDtype } from './graph.ts';
 import type { GenerateOptions, GenerateResult, LanguageModel, LoglikelihoodRequest, LoglikelihoodResult } from './lm.ts';
 
 /** What this module needs of an onnxruntime package (onnxruntime-web and -node both fit). */
@@ -42,6 +43,8 @@ export interface OnnxLanguageModelOptions {
   readonly weights?: Readonly<Record<string, Tensor>>;
   /** Longest context + continuation; longer inputs lose tokens on the left (as the harness does). */
   readonly maxLength?: number;
+  /** The graph's compute dtype (graph.ts), which is its KV cache's: float32 by default. */
+  readonly compute?: ComputeDtype;
 }
 
 /** Output names to keep on the GPU between decoding steps (`preferredOutputLocation`). */
@@ -195,7 +198,10 @@ export class OnnxLanguageModel implements LanguageModel {
     const { config } = this.o;
     const past: Record<string, Tensor> = {};
     for (let i = 0; i < config.numLayers; i++) {
-      for (const kv of ['key', 'value']) past[`past_key_values.${i}.${kv}`] = new this.o.ort.Tensor('float32', new Float32Array(0), [batch, config.numKvHeads, 0, config.headDim]);
+      for (const kv of ['key', 'value']) {
+        const dims = [batch, config.numKvHeads, 0, config.headDim];
+        past[`past_key_values.${i}.${kv}`] = this.o.compute === 'float16' ? new this.o.ort.Tensor('float16', new Uint16Array(0), dims) : new this.o.ort.Tensor('float32', new Float32Array(0), dims);
+      }
     }
     return past;
   }

@@ -56,8 +56,8 @@ export class GraphBuilder {
   readonly domains = new Set<string>();
   private readonly names = new Set<string>();
 
-  /** A float32 or int64 constant stored as an initializer. */
-  initializer(name: string, dtype: 'float32' | 'int64', shape: readonly number[], data: Float32Array | BigInt64Array): Value {
+  /** A float32, float16 (raw bits) or int64 constant stored as an initializer. */
+  initializer(name: string, dtype: 'float32' | 'float16' | 'int64', shape: readonly number[], data: Float32Array | Uint16Array | BigInt64Array): Value {
     this.claim(name);
     this.initializers.push({ name, dataType: ELEM_TYPE[dtype], dims: [...shape], rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     return { name, dtype, shape };

@@ -111,6 +111,52 @@ describe('readHeader errors', () => {
     for (const entries of cases) await expectError(stFile(header(entries), 4), 'INVALID_HEADER_DESERIALIZATION', 'w');
   });
 
+  it('INVALID_HEADER_DESERIALIZATION: a float, exponent or minus zero in shape or data_offsets (the reference reads them as usize)', async () => {
+    // JSON.parse turns each of these into an integer; the raw text tells them apart.
+    const cases: [string, string][] = [
+      ['{"w":{"dtype":"F32","shape":[2],"data_offsets":[0.0,8]}}', '0.0'],
+      ['{"w":{"dtype":"U8","shape":[28800],"data_offsets":[0, 28800.0]}}', '28800.0'],
+      ['{"w":{"dtype":"U8","shape":[3e2],"data_offsets":[0,300]}}', '3e2'],
+      ['{"w":{"dtype":"U8","shape":[300],"data_offsets":[0,3E+2]}}', '3E+2'],
+      ['{"w":{"dtype":"U8","shape":[-0, 2],"data_offsets":[0,0]}}', '-0'],
+    ];
+    for (const [json, lexeme] of cases) {
+      const size = Number(/"data_offsets":\[[^,]+,\s*([^\]]+)\]/.exec(json)![1]);
+      const err = await expectError(stFile(json, size), 'INVALID_HEADER_DESERIALIZATION', 'w');
+      expect(err.message).toContain(`holds ${lexeme}, not an unsigned integer`);
+    }
+  });
+
+  it('reads numbers only where they are shape and data_offsets: floats elsewhere, and look-alike names, pass', async () => {
+    const json =
+      '{"__metadata__":{"shape":"[1.5]"},"data_offsets":{"dtype":"U8","shape":[2],"data_offsets":[0,2],"scale":0.5},' +
+      '"sh\\"ape":{"dtype":"U8","shape":[1],"data_offsets":[2,3],"extra":[1.0,{"shape":[2.5]}]}}';
+    const h = await readHeader(source(stFile(json, 3)));
+    expect(h.tensors.map((t) => [t.name, t.shape, t.begin, t.end])).toEqual([
+      ['data_offsets', [2], 0, 2],
+      ['sh"ape', [1], 2, 3],
+    ]);
+  });
+
+  it('INVALID_HEADER_START: a UTF-8 byte order mark before "{" (TextDecoder would strip it)', async () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(header({ w: tensor('U8', [1], 0, 1) }))]);
+    const err = await expectError(stFile(bom, 1), 'INVALID_HEADER_START');
+    expect(err.message).toContain('byte order mark');
+  });
+
+  it('names a file that is not safetensors at all as such, with the exact length its first bytes give', async () => {
+    // 64 bytes of a linear congruential sequence: what a random or foreign file looks like.
+    let x = 12345;
+    const junk = new Uint8Array(64).map(() => (x = (x * 1103515245 + 12345) % 2 ** 31) >>> 16);
+    const err = await expectError(junk, 'HEADER_TOO_LARGE');
+    const length = new DataView(junk.buffer).getBigUint64(0, true);
+    expect(err.message).toBe(`${FILE}: not a safetensors file: its first 8 bytes give a header length of ${length} bytes, over the limit of ${MAX_HEADER_SIZE}`);
+    expect((await expectError(stFile('{}', 0, 2n ** 64n - 1n), 'HEADER_TOO_LARGE')).message).toContain('18446744073709551615 bytes');
+    // A text file (a config.json saved under the wrong name) and a tiny file.
+    expect((await expectError(new TextEncoder().encode('{"architectures": ["Qwen2ForCausalLM"]}'), 'HEADER_TOO_LARGE')).message).toContain('not a safetensors file');
+    expect((await expectError(new Uint8Array(3), 'HEADER_TOO_SMALL')).message).toContain('not a safetensors file');
+  });
+
   it('INVALID_METADATA: __metadata__ not a map of strings', async () => {
     const err = await expectError(stFile(header({ __metadata__: { format: 'pt', step: 1 } })), 'INVALID_METADATA');
     expect(err.message).toContain('step');
@@ -223,6 +269,12 @@ describe('readHeader on valid files', () => {
     const h = await readHeader(source(stFile(header({ z: tensor('U8', [2], 4, 6), y: tensor('I16', [2], 0, 4) }), 6)));
     expect(h.metadata).toBeNull();
     expect(h.tensors.map((t) => t.name)).toEqual(['y', 'z']);
+  });
+
+  it('reads "__metadata__": null as no metadata, as the reference does', async () => {
+    const h = await readHeader(source(stFile(header({ __metadata__: null, w: tensor('U8', [2], 0, 2) }), 2)));
+    expect(h.metadata).toBeNull();
+    expect(h.tensors.map((t) => t.name)).toEqual(['w']);
   });
 
   it('reads zero-element tensors, scalars and an empty header', async () => {

@@ -10,6 +10,9 @@ import { SafetensorsError } from './errors.ts';
 
 export const MAX_HEADER_SIZE = 100_000_000;
 
+/** How errors about the first bytes begin: a file that fails there is most likely something else. */
+const NOT_SAFETENSORS = 'not a safetensors file';
+
 export interface TensorInfo {
   readonly name: string;
   readonly dtype: SafetensorsDtype;
@@ -37,17 +40,17 @@ export function numElements(shape: readonly number[]): number {
 export async function readHeader(source: ByteSource): Promise<SafetensorsHeader> {
   const file = source.name;
   if (source.size < 8) {
-    throw new SafetensorsError('HEADER_TOO_SMALL', `file is ${source.size} bytes, shorter than the 8-byte header length`, file);
+    throw new SafetensorsError('HEADER_TOO_SMALL', `${NOT_SAFETENSORS}: the file is ${source.size} bytes, shorter than the 8-byte header length`, file);
   }
   const prefix = await read(source, 0, 8);
   const view = new DataView(prefix.buffer, prefix.byteOffset, 8);
-  const high = view.getUint32(4, true);
-  const n = high * 2 ** 32 + view.getUint32(0, true);
-  if (high !== 0 || n > MAX_HEADER_SIZE) {
-    throw new SafetensorsError('HEADER_TOO_LARGE', `header length ${n} exceeds the limit of ${MAX_HEADER_SIZE} bytes`, file);
+  const length = view.getBigUint64(0, true);
+  if (length > BigInt(MAX_HEADER_SIZE)) {
+    throw new SafetensorsError('HEADER_TOO_LARGE', `${NOT_SAFETENSORS}: its first 8 bytes give a header length of ${length} bytes, over the limit of ${MAX_HEADER_SIZE}`, file);
   }
+  const n = Number(length);
   if (8 + n > source.size) {
-    throw new SafetensorsError('INVALID_HEADER_LENGTH', `header length ${n} runs past the end of the file (${source.size} bytes)`, file);
+    throw new SafetensorsError('INVALID_HEADER_LENGTH', `${NOT_SAFETENSORS}, or a truncated one: header length ${n} runs past the end of the file (${source.size} bytes)`, file);
   }
   const headerBytes = await read(source, 8, n);
   return parseHeaderBytes(headerBytes, file, source.size);
@@ -58,12 +61,16 @@ export function parseHeaderBytes(headerBytes: Uint8Array, file: string, fileSize
   const n = headerBytes.byteLength;
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
+    // ignoreBOM keeps a byte order mark in the text, so that it fails the "{" check as in the reference.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
-    throw new SafetensorsError('INVALID_HEADER', 'header is not valid UTF-8', file);
+    throw new SafetensorsError('INVALID_HEADER', `${NOT_SAFETENSORS}: the header is not valid UTF-8`, file);
+  }
+  if (text.startsWith('\uFEFF')) {
+    throw new SafetensorsError('INVALID_HEADER_START', 'header starts with a UTF-8 byte order mark (EF BB BF) instead of "{"', file);
   }
   if (!text.startsWith('{')) {
-    throw new SafetensorsError('INVALID_HEADER_START', 'header does not start with "{"', file);
+    throw new SafetensorsError('INVALID_HEADER_START', `${NOT_SAFETENSORS}: the header does not start with "{"`, file);
   }
   let json: unknown;
   try {
@@ -74,12 +81,17 @@ export function parseHeaderBytes(headerBytes: Uint8Array, file: string, fileSize
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new SafetensorsError('INVALID_HEADER_DESERIALIZATION', 'header is not a JSON object', file);
   }
+  const notInteger = firstNonIntegerNumber(text);
+  if (notInteger) {
+    const { tensor, field, lexeme } = notInteger;
+    throw new SafetensorsError('INVALID_HEADER_DESERIALIZATION', `"${field}" holds ${lexeme}, not an unsigned integer`, file, tensor);
+  }
 
   let metadata: Record<string, string> | null = null;
   const tensors: TensorInfo[] = [];
   for (const [name, entry] of Object.entries(json)) {
     if (name === '__metadata__') {
-      metadata = parseMetadata(entry, file);
+      metadata = entry === null ? null : parseMetadata(entry, file); // null is "no metadata", as in the reference
       continue;
     }
     tensors.push(parseTensorEntry(name, entry, file));
@@ -151,6 +163,50 @@ function parseTensorEntry(name: string, entry: unknown, file: string): TensorInf
     throw bad('"data_offsets" is not a pair of non-negative integers');
   }
   return { name, dtype, shape: shape as number[], begin: offsets[0] as number, end: offsets[1] as number };
+}
+
+/**
+ * The reference reads `shape` and `data_offsets` as unsigned integers (serde_json → usize): `28800.0`,
+ * `3e2` and `-0` are errors there, but JSON.parse turns them into integers. This walks the raw text
+ * (already known to be valid JSON) and returns the first number in a tensor's `shape` or
+ * `data_offsets` not written as digits only.
+ */
+function firstNonIntegerNumber(text: string): { tensor: string; field: string; lexeme: string } | null {
+  const stack: { array: boolean; key: string | null; expectKey: boolean }[] = [];
+  const number = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  for (let i = 0; i < text.length; ) {
+    const ch = text[i]!;
+    const top = stack.at(-1);
+    if (ch === '{' || ch === '[') {
+      stack.push({ array: ch === '[', key: null, expectKey: ch === '{' });
+      i++;
+    } else if (ch === '}' || ch === ']') {
+      stack.pop();
+      i++;
+    } else if (ch === ',') {
+      if (top && !top.array) top.expectKey = true;
+      i++;
+    } else if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (top && !top.array && top.expectKey) {
+        top.key = JSON.parse(text.slice(i, end + 1)) as string;
+        top.expectKey = false;
+      }
+      i = end + 1;
+    } else if (ch === '-' || (ch >= '0' && ch <= '9')) {
+      number.lastIndex = i;
+      const lexeme = number.exec(text)![0];
+      const [entry, field, list] = stack;
+      if (stack.length === 3 && list!.array && entry!.key !== '__metadata__' && (field!.key === 'shape' || field!.key === 'data_offsets') && !/^(?:0|[1-9]\d*)$/.test(lexeme)) {
+        return { tensor: entry!.key!, field: field!.key, lexeme };
+      }
+      i += lexeme.length;
+    } else {
+      i++; // whitespace, ':' and the letters of true / false / null
+    }
+  }
+  return null;
 }
 
 function isNonNegativeInteger(x: unknown): x is number {
