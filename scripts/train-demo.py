@@ -47,12 +47,12 @@ SETTINGS = {
         'maxPositionEmbeddings': 128,
     },
     'dtype': 'F32',
-    'task': {'train_items': 12000, 'test_items': 400, 'steps': [2], 'start': [1, 9], 'operand': [1, 9], 'max_value': 30},
+    'task': {'train_items': 12000, 'test_items': 400, 'steps': [2], 'start': [10, 60], 'operand': [2, 40], 'max_value': 99},
     'base': {'steps': 1500, 'batch': 32, 'lr': 3e-3, 'warmup': 100},
     'sft': {'steps': 300, 'batch': 32, 'lr': 1e-3},
-    'target': {'steps': 200, 'batch': 32, 'lr': 1e-3},
-    'grpo': {'steps': 60, 'prompts': 8, 'group': 8, 'max_new_tokens': 28, 'temperature': 1.0,
-             'lr': 3e-4, 'clip': 0.2, 'kl': 0.02, 'inner_epochs': 2},
+    'target': {'steps': 100, 'batch': 32, 'lr': 3e-4},
+    'grpo': {'steps': 80, 'prompts': 8, 'group': 8, 'max_new_tokens': 32, 'temperature': 1.0,
+             'lr': 3e-5, 'clip': 0.2, 'kl': 0.02, 'inner_epochs': 2},
     'eval_items': 100,
 }
 
