@@ -7,7 +7,8 @@ import { createCpuBackend } from '../src/core/merge/cpu-kernel.ts';
 import { mergeRecipe } from '../src/core/merge/recipe.ts';
 import { mergeToFolder } from '../src/core/merge/run.ts';
 import { tensorBytes } from '../src/core/testing/reference.ts';
-import { buildDemoFamily, DEMO_MEMBERS, DEMO_SWEEP } from '../src/browser/worker/demo.ts';
+import { DEMO_SWEEP } from '../src/browser/shared/demo-sweep.ts';
+import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/worker/demo.ts';
 import { readDemoFile } from '../src/node/demo-files.ts';
 import { asCheckpoint, collectErrors, expectNoErrors, keepScreenshot, mockFolderPicker, panel, readOpfsFolder, slot } from './helpers.ts';
 
@@ -85,6 +86,9 @@ test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, s
   await expect(tryIt.getByTestId('first-token')).toBeVisible({ timeout: 60_000 });
   await keepScreenshot(testInfo, tryIt, 'try-it-panel');
 
+  // The sweep measures the plain recipe (every tensor at α), as the README's numbers do.
+  await panel(page, 'Merge').getByLabel('Attention rule').selectOption('inherit');
+
   // Evaluate: the demo family's held-out GSM8K-format items and 3 items of every other benchmark format, at the demo's α values.
   const evaluate = panel(page, 'Evaluate');
   await expect(evaluate.getByTestId('data-gsm8k')).toContainText(/\d+ items/);
@@ -115,7 +119,7 @@ test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, s
   expect(moved.map(([a]) => a)).toContain(DEMO_SWEEP.effectAlpha);
   for (const s of exported.runs.find((r) => r.task === 'humaneval')!.samples) expect(s.result).toMatch(/^(passed|failed|timeout|error)/);
   expect(exported.environment.backend).toBe('onnxruntime-web (WebGPU)');
-  expect(exported.recipe).toMatchObject({ base: 'target', rules: [{ pattern: '*.self_attn.*', exclude: true }] });
+  expect(exported.recipe).toMatchObject({ base: 'target', rules: [] });
   await keepScreenshot(testInfo, report, 'report-panel');
 
   await keepScreenshot(testInfo, page.locator('body'), 'studio');

@@ -8,7 +8,8 @@ import { runSweep } from '../core/eval/sweep.ts';
 import { getTask } from '../core/eval/tasks/index.ts';
 import type { Task } from '../core/eval/tasks/types.ts';
 import { MemoryFolder } from '../core/io/bytes.ts';
-import { buildDemoFamily, DEMO_GSM8K_TEST, DEMO_MEMBERS, DEMO_SWEEP } from '../browser/worker/demo.ts';
+import { DEMO_SWEEP } from '../browser/shared/demo-sweep.ts';
+import { buildDemoFamily, DEMO_GSM8K_TEST, DEMO_MEMBERS } from '../browser/worker/demo.ts';
 import { readDemoFile } from './demo-files.ts';
 import { nodeModelFor } from './sweep.ts';
 

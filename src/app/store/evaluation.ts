@@ -5,7 +5,7 @@
  * report renders.
  */
 import { BENCHMARKS } from '../../browser/shared/benchmarks.ts';
-import { DEMO_SWEEP } from '../../browser/worker/demo.ts';
+import { DEMO_SWEEP } from '../../browser/shared/demo-sweep.ts';
 import type { DataSummary, EvalSettings, RunUpdate, SweepEvent, SweepRequest } from '../../browser/shared/engine-api.ts';
 import type { Rule } from '../../core/merge/recipe.ts';
 import type { Report } from '../../core/report/schema.ts';

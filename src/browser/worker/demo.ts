@@ -15,14 +15,6 @@ export const DEMO_CHECKPOINT_FILES = ['config.json', 'generation_config.json', '
 /** The held-out GSM8K-format test items (public/demo/gsm8k-test.jsonl), never seen in training. */
 export const DEMO_GSM8K_TEST = 'gsm8k-test.jsonl';
 
-/**
- * How the studio's demo sweeps it (src/app/store/evaluation.ts's DEMO_EVAL_SETTINGS): zero-shot
- * gsm8k on a seeded subset of the held-out items, long enough generations for a worked answer.
- * `effectAlpha`: where the accuracy differs from α = 0 by more than its standard error on these
- * items (measured: README.md, "The demo family" — the vector lowers accuracy; checked by src/node/demo-files.test.ts and e2e/demo.spec.ts).
- */
-export const DEMO_SWEEP = { alphas: [0, 1, 8], limit: 24, maxNewTokens: 32, effectAlpha: 8 } as const;
-
 /** Reads a file of public/demo/ by its path there ("sft/config.json"). */
 export type DemoFileReader = (path: string) => Promise<Uint8Array>;
 
