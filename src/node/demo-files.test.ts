@@ -4,14 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { closeCheckpoint, openCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import { loadDocs } from '../core/eval/load.ts';
-import { runSweep } from '../core/eval/sweep.ts';
+import { runEvaluation } from '../core/eval/run-evaluation.ts';
 import { getTask } from '../core/eval/tasks/index.ts';
 import type { Task } from '../core/eval/tasks/types.ts';
 import { MemoryFolder } from '../core/io/bytes.ts';
 import { DEMO_SWEEP } from '../browser/shared/demo-sweep.ts';
 import { buildDemoFamily, DEMO_GSM8K_TEST, DEMO_MEMBERS } from '../browser/worker/demo.ts';
 import { readDemoFile } from './demo-files.ts';
-import { nodeModelFor } from './sweep.ts';
+import { nodeModels } from './sweep.ts';
 
 describe('the shipped demo family', () => {
   it('holds three checkpoints of one architecture and held-out GSM8K-format items', async () => {
@@ -28,11 +28,12 @@ describe('the shipped demo family', () => {
     const gsm8k = getTask('gsm8k') as Task<unknown>;
     const docs = await loadDocs(gsm8k, await readDemoFile(DEMO_GSM8K_TEST), DEMO_GSM8K_TEST);
     try {
-      const report = await runSweep({
+      const report = await runEvaluation({
         alphas: [0, DEMO_SWEEP.effectAlpha],
         tasks: [{ task: gsm8k, docs, data: DEMO_GSM8K_TEST, settings: { numFewshot: 0, limit: DEMO_SWEEP.limit, maxNewTokens: DEMO_SWEEP.maxNewTokens, batchSize: 16 } }],
-        header: { createdAt: new Date(0).toISOString(), app: { name: 'test', version: '0' }, environment: { backend: 'onnxruntime-node (cpu)' }, checkpoints: {}, recipe: null },
-        modelFor: nodeModelFor({ runtime: 'node', batchSize: 16, roles, rules: [] }),
+        header: { createdAt: new Date(0).toISOString(), app: { name: 'test', version: '0' }, environment: { backend: 'onnxruntime-node (cpu)' }, checkpoints: {} },
+        merge: { useVector: false, rules: [], weights: 'f32' },
+        models: nodeModels({ runtime: 'node', batchSize: 16, roles }),
       });
       const [at0, atA] = report.runs.map((r) => r.metrics['exact_match,strict-match']!);
       expect(report.runs.map((r) => r.samples.length)).toEqual([DEMO_SWEEP.limit, DEMO_SWEEP.limit]);
