@@ -159,7 +159,8 @@ test('merge controls: pattern matches, the formula with its rules, own α from t
   await merge.getByRole('textbox', { name: 'Pattern 1' }).fill('*.mlp.*');
   // The count, checked against the demo target's own tensor names (read in Node).
   const { buildDemoFamily } = await import('../src/browser/worker/demo.ts');
-  const demoTarget = await openCheckpoint((await buildDemoFamily()).target);
+  const { readDemoFile } = await import('../src/node/demo-files.ts');
+  const demoTarget = await openCheckpoint((await buildDemoFamily(readDemoFile)).target);
   const mlp = [...demoTarget.tensors.keys()].filter((n) => n.includes('.mlp.'));
   const matches = merge.getByTestId('pattern-matches').last();
   await expect(matches).toHaveAttribute('data-count', String(mlp.length));

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { FileLike } from '../../browser/shared/fs-access.ts';
 import { MemoryDirectoryHandle } from '../../browser/testing/memory-handles.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
 import { Engine } from '../../browser/worker/engine.ts';
 import { sweepTasks } from '../../browser/worker/evaluation.ts';
 import { createStudioStore, type StudioStore } from './store.ts';
@@ -15,7 +16,7 @@ import { DEMO_EVAL_SETTINGS, evalSettingsProblem, fieldProblem, sweepRequestOf }
 import { mergeBlocker, vectorBlocker } from './state.ts';
 
 function setup(): { store: StudioStore; engine: Engine } {
-  const engine = new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' } });
+  const engine = new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' }, demoFiles: readDemoFile });
   return { store: createStudioStore({ engine, compatDelayMs: 0 }), engine };
 }
 
@@ -47,7 +48,7 @@ describe('the store at the edges', () => {
     const merged = new MemoryDirectoryHandle('merged');
     await store.getState().saveMerged(merged);
     const { buildDemoFamily } = await import('../../browser/worker/demo.ts');
-    const family = await buildDemoFamily();
+    const family = await buildDemoFamily(readDemoFile);
     const plain = new MemoryDirectoryHandle('plain-model');
     for (const [name, bytes] of family.grpo.files) plain.put(name, bytes);
 
@@ -136,7 +137,7 @@ describe('the store at the edges', () => {
     const analysis = store.getState().analysis;
     expect(analysis.status).toBe('done');
     const { buildDemoFamily } = await import('../../browser/worker/demo.ts');
-    const family = await buildDemoFamily();
+    const family = await buildDemoFamily(readDemoFile);
     const target = new MemoryDirectoryHandle('another-target');
     for (const [name, bytes] of family.sft.files) target.put(name, bytes);
     await store.getState().openSlot('target', { kind: 'directory', handle: target }, 'folder', 'another-target');
@@ -166,7 +167,7 @@ describe('the store at the edges', () => {
     await store.getState().loadDemo();
     expect(demoReplaces(store.getState())).toEqual([]);
     const { buildDemoFamily } = await import('../../browser/worker/demo.ts');
-    const family = await buildDemoFamily();
+    const family = await buildDemoFamily(readDemoFile);
     const mine = new MemoryDirectoryHandle('mine');
     for (const [name, bytes] of family.target.files) mine.put(name, bytes);
     await store.getState().openSlot('target', { kind: 'directory', handle: mine }, 'folder', 'mine');

@@ -5,6 +5,7 @@
  * report renders.
  */
 import { BENCHMARKS } from '../../browser/shared/benchmarks.ts';
+import { DEMO_SWEEP } from '../../browser/shared/demo-sweep.ts';
 import type { DataSummary, EvalSettings, RunUpdate, SweepEvent, SweepRequest } from '../../browser/shared/engine-api.ts';
 import { DEFAULT_WEIGHTS, type WeightArithmetic } from '../../core/eval/run-evaluation.ts';
 import { parseAlphaList } from '../../core/merge/alphas.ts';
@@ -42,13 +43,18 @@ export const DEFAULT_EVAL_SETTINGS: EvalPanelSettings = {
   weights: DEFAULT_WEIGHTS,
 };
 
-/** What "Try the demo" sets: its four benchmarks, short generations (the demo model has 128 positions). */
+/**
+ * What "Try the demo" sets: its four benchmarks, zero-shot, the demo family's α values and item
+ * count (gsm8k; the other benchmarks have 3 items each), generations long enough for its worked answers.
+ */
 export const DEMO_EVAL_SETTINGS: EvalPanelSettings = {
   ...DEFAULT_EVAL_SETTINGS,
   benchmarks: { gsm8k: true, bbh_cot_fewshot: true, sciq: true, humaneval: true },
-  alphasText: '0, 0.5, 1',
-  maxNewTokens: 12,
-  batchSize: 4,
+  alphasText: DEMO_SWEEP.alphas.join(', '),
+  limit: DEMO_SWEEP.limit,
+  numFewshot: 0,
+  maxNewTokens: DEMO_SWEEP.maxNewTokens,
+  batchSize: 8,
 };
 
 export type DatasetState =
