@@ -21,17 +21,35 @@ function el(name: string, attrs: Record<string, string | number>, text?: string)
   return e;
 }
 
-/** Copies the computed presentation properties of `from` (and its subtree) onto `to` (a clone). */
-function inlineStyles(from: Element, to: Element): void {
+/** Inherited by children: written only where an element's value differs from its parent's. */
+const INHERITED = new Set(['fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-dasharray', 'stroke-opacity', 'font-size', 'font-family', 'font-weight', 'text-anchor', 'dominant-baseline']);
+const DEFAULTS: Record<string, string> = { opacity: '1' };
+
+/**
+ * Writes onto `to` (a clone of `from`) the presentation values CSS gave `from` (classes, CSS
+ * variables such as `var(--muted)`), then drops `class` and `style`: the file needs no stylesheet.
+ */
+function inlineStyles(from: Element, to: Element, parent: CSSStyleDeclaration | null): void {
   const style = getComputedStyle(from);
   for (const p of PROPS) {
     const v = style.getPropertyValue(p);
-    if (v !== '' && v !== 'normal') to.setAttribute(p, v);
+    const inherited = INHERITED.has(p) && parent !== null && parent.getPropertyValue(p) === v;
+    if (v === '' || v === 'normal' || inherited || DEFAULTS[p] === v) to.removeAttribute(p);
+    else to.setAttribute(p, v);
   }
-  to.removeAttribute('class');
+  for (const a of ['class', 'style', 'tabindex', 'role']) to.removeAttribute(a);
   const a = from.children;
   const b = to.children;
-  for (let i = 0; i < a.length && i < b.length; i++) inlineStyles(a[i]!, b[i]!);
+  for (let i = 0; i < a.length && i < b.length; i++) inlineStyles(a[i]!, b[i]!, style);
+}
+
+/** The first opaque background behind `el` (the panel's), white if none is. */
+function backgroundOf(el: Element | null): string {
+  for (let e = el; e; e = e.parentElement) {
+    const bg = getComputedStyle(e).backgroundColor;
+    if (bg && bg !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(bg)) return bg;
+  }
+  return '#ffffff';
 }
 
 /** Standalone SVG text of `svg` with `title` above and the legend below. */
@@ -39,8 +57,8 @@ export function chartSvg(svg: SVGSVGElement, title: string, legend: readonly Leg
   const width = Math.round(svg.clientWidth || Number(svg.getAttribute('width')) || 640);
   const plotHeight = Math.round(svg.clientHeight || Number(svg.getAttribute('height')) || 280);
   const clone = svg.cloneNode(true) as SVGSVGElement;
-  inlineStyles(svg, clone);
-  const background = getComputedStyle(document.body).backgroundColor || '#ffffff';
+  inlineStyles(svg, clone, null);
+  const background = backgroundOf(svg);
   const color = getComputedStyle(svg).color || '#000000';
   const top = 28;
   const rowHeight = 18;

@@ -15,8 +15,8 @@ interface Column {
   readonly metric: string;
 }
 
-function Cell({ row, baseline }: { row: ScoreRow | undefined; baseline: boolean }) {
-  if (!row) return <td className="muted">—</td>;
+function Cell({ alpha, row, baseline }: { alpha: number; row: ScoreRow | undefined; baseline: boolean }) {
+  if (!row) return <td className="muted" data-alpha={alpha}>—</td>;
   return (
     <td data-alpha={row.alpha} data-value={row.value}>
       {`${formatPercent(row.value)} ± ${row.stderr === null ? 'n/a' : formatPercent(row.stderr)} (n=${row.n})${row.partial ? ' …' : ''}`}
@@ -92,7 +92,7 @@ export function ScoresTable({ reports, baseline }: { reports: readonly NamedRepo
                       {formatAlphaAt(a, decimals)}
                     </th>
                     {columns.map((c) => (
-                      <Cell key={c.id} row={at(c, a)} baseline={baseline} />
+                      <Cell key={c.id} alpha={a} row={at(c, a)} baseline={baseline} />
                     ))}
                   </tr>
                 ))}
@@ -137,7 +137,7 @@ export function ScoresTable({ reports, baseline }: { reports: readonly NamedRepo
                   </th>
                   <td className="mono">{c.metric}</td>
                   {alphas.map((a) => (
-                    <Cell key={a} row={at(c, a)} baseline={baseline} />
+                    <Cell key={a} alpha={a} row={at(c, a)} baseline={baseline} />
                   ))}
                 </tr>
               ))}

@@ -51,21 +51,45 @@ export function formatDelta(delta: number): string {
   return `${pp < 0 && pp.toFixed(1) !== '-0.0' ? '−' : '+'}${Math.abs(pp).toFixed(1)} pp`;
 }
 
+/** A marker centred on (x, y): the report's shape, filled for the shown report, hollow for overlays. */
+function Marker({ d, x, y, size = 4, className }: { d: Drawn; x: number; y: number; size?: number; className?: string }) {
+  const r = size;
+  const paint = { fill: d.overlay ? 'var(--panel)' : d.color, stroke: d.color, strokeWidth: 1.5, className };
+  switch (d.symbol) {
+    case 'square':
+      return <rect x={x - r * 0.9} y={y - r * 0.9} width={r * 1.8} height={r * 1.8} {...paint} />;
+    case 'triangle':
+      return <path d={`M${x} ${y - r * 1.1} L${x + r} ${y + r * 0.8} L${x - r} ${y + r * 0.8} Z`} {...paint} />;
+    case 'diamond':
+      return <path d={`M${x} ${y - r * 1.2} L${x + r * 1.1} ${y} L${x} ${y + r * 1.2} L${x - r * 1.1} ${y} Z`} {...paint} />;
+    default:
+      return <circle cx={x} cy={y} r={r} {...paint} />;
+  }
+}
+
 function Swatch({ d }: { d: Drawn }) {
-  const shapes = {
-    circle: <circle cx="18" cy="6" r="3.5" />,
-    square: <rect x="14.5" y="2.5" width="7" height="7" />,
-    triangle: <path d="M18 1.5 L22 9.5 L14 9.5 Z" />,
-    diamond: <path d="M18 1.5 L22.5 6 L18 10.5 L13.5 6 Z" />,
-  };
   return (
     <svg width="36" height="12" aria-hidden="true" className="swatch">
       <line x1="1" y1="6" x2="35" y2="6" stroke={d.color} strokeWidth="2" strokeDasharray={d.dash} />
-      <g fill={d.overlay ? 'var(--panel)' : d.color} stroke={d.color} strokeWidth="1.5">
-        {shapes[d.symbol]}
-      </g>
+      <Marker d={d} x={18} y={6} size={3.5} />
     </svg>
   );
+}
+
+/**
+ * The markers of one series. Where several visible series have the same value at an α (two
+ * benchmarks both at 0%, a report overlaid on itself), their markers are set a few pixels apart
+ * side by side, in legend order, so that each stays visible; the line and the error bar stay at α.
+ */
+function dotsOf(d: Drawn, visible: readonly Drawn[], tolerance: number) {
+  return (props: { cx?: number; cy?: number; index?: number; payload?: Record<string, unknown> }) => {
+    const { cx, cy, payload, index } = props;
+    const v = payload?.[d.key];
+    if (cx === undefined || cy === undefined || typeof v !== 'number') return <g key={`${d.key}-${index}`} />;
+    const same = visible.filter((o) => typeof payload?.[o.key] === 'number' && Math.abs((payload[o.key] as number) - v) <= tolerance);
+    const dx = (same.indexOf(d) - (same.length - 1) / 2) * 7;
+    return <Marker key={`${d.key}-${index}`} d={d} x={cx + dx} y={cy} className="recharts-line-dot" />;
+  };
 }
 
 function ChartTooltip({ active, label, drawn, decimals, baseline }: { active: boolean; label: unknown; drawn: readonly Drawn[]; decimals: number; baseline: boolean }) {
@@ -135,6 +159,8 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
   const values = visible.flatMap((d) => d.series.points.filter((p) => shownAlphas.includes(p.alpha)).flatMap((p) => [p.value - (p.stderr ?? 0), p.value + (p.stderr ?? 0)]));
   const outside = values.some((v) => v < 0 || v > 1);
   const yDomain: [number | string, number | string] = fitY || outside ? ['auto', 'auto'] : [0, 1];
+  /** Values this close draw as one point (a pixel or two at the chart's height). */
+  const tolerance = fitY || outside ? 0.004 * Math.max(1e-9, Math.max(...values) - Math.min(...values)) : 0.004;
   const lo = shownAlphas[0] ?? 0;
   const hi = shownAlphas.at(-1) ?? 0;
 
@@ -156,7 +182,7 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
     <figure className="sweep-chart" aria-label="Accuracy vs α" ref={figure}>
       <figcaption>
         Accuracy vs α (± 1 standard error){baseline ? ' · dotted: each benchmark at α = 0, labels: Δ from it' : ''}
-        {!marked ? ' · band: ± 1 standard error' : ''}
+        {!marked ? ' · band: ± 1 standard error' : ' · equal values: markers side by side'}
       </figcaption>
       <ul className="chart-legend" aria-label="Series">
         {drawn.map((d) => (
@@ -181,7 +207,6 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
             dataKey="alpha"
             type="number"
             domain={lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi]}
-            allowDataOverflow
             ticks={alphaTicks(shownAlphas)}
             interval={0}
             padding={{ left: 14, right: 14 }}
@@ -202,7 +227,7 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
               stroke={d.color}
               strokeWidth={2}
               strokeDasharray={d.dash}
-              dot={marked ? { symbol: d.symbol, r: 4, fill: d.overlay ? 'var(--panel)' : d.color, stroke: d.color, strokeWidth: 1.5 } : false}
+              dot={marked ? dotsOf(d, visible, tolerance) : false}
               activeDot={{ symbol: d.symbol, r: 6 }}
               isAnimationActive={false}
               connectNulls
@@ -217,7 +242,7 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
       <div className="chart-controls">
         <label>
           Zoom α from{' '}
-          <select value={String(range?.[0] ?? alphas[0] ?? '')} onChange={(e) => setZoom([Number(e.target.value), Math.max(Number(e.target.value), range?.[1] ?? alphas.at(-1)!)])}>
+          <select aria-label="Zoom α from" value={String(range?.[0] ?? alphas[0] ?? '')} onChange={(e) => setZoom([Number(e.target.value), Math.max(Number(e.target.value), range?.[1] ?? alphas.at(-1)!)])}>
             {alphas.map((a) => (
               <option key={a} value={String(a)}>
                 {formatAlphaAt(a, decimals)}
@@ -227,7 +252,7 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
         </label>
         <label>
           to{' '}
-          <select value={String(range?.[1] ?? alphas.at(-1) ?? '')} onChange={(e) => setZoom([Math.min(Number(e.target.value), range?.[0] ?? alphas[0]!), Number(e.target.value)])}>
+          <select aria-label="Zoom α to" value={String(range?.[1] ?? alphas.at(-1) ?? '')} onChange={(e) => setZoom([Math.min(Number(e.target.value), range?.[0] ?? alphas[0]!), Number(e.target.value)])}>
             {alphas.map((a) => (
               <option key={a} value={String(a)}>
                 {formatAlphaAt(a, decimals)}
