@@ -134,6 +134,7 @@ test('two sweeps overlay from the Runs table with their numbers in the table and
   }
   await page.mouse.move(0, 0);
   await keepScreenshot(testInfo, panel(page, 'Runs'), 'runs-panel');
+  await keepScreenshot(testInfo, report, 'report-panel-two-sweeps');
   await page.screenshot({ path: testInfo.outputPath('runs-and-report.png'), fullPage: true });
   await testInfo.attach('runs-and-report', { path: testInfo.outputPath('runs-and-report.png'), contentType: 'image/png' });
 

@@ -120,18 +120,6 @@ export function ReportPanel() {
           </button>
         )}
       </div>
-      {overlays.length > 0 && (
-        <ul className="overlays" aria-label="Overlays">
-          {reports.slice(1).map((o, i) => (
-            <li key={`${i}-${o.name}`}>
-              {o.name} <StatusBadge status={reportStatus(o.report)} />{' '}
-              <button type="button" className="link" onClick={() => clearOverlay(i)}>
-                Remove overlay ({o.name})
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
       <ErrorLine>{reportError}</ErrorLine>
       {shown ? (
         <div className="report-view" data-origin={shown.origin}>
@@ -142,6 +130,18 @@ export function ReportPanel() {
             </span>{' '}
             <StatusBadge status={sweeping && shown.origin === 'sweep' ? 'partial' : reportStatus(shown.report)} />
           </p>
+          {overlays.length > 0 && (
+            <ul className="overlays" aria-label="Overlays">
+              {reports.slice(1).map((o, i) => (
+                <li key={`${i}-${o.name}`}>
+                  {o.name} <StatusBadge status={reportStatus(o.report)} />{' '}
+                  <button type="button" className="link" onClick={() => clearOverlay(i)}>
+                    Remove overlay ({o.name})
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
           <label className="toggle">
             <input type="checkbox" checked={baseline && hasBaseline} disabled={!hasBaseline} onChange={(e) => setBaseline(e.target.checked)} />
             Baseline α = 0 and Δ from it{hasBaseline ? '' : ' (no run at α = 0)'}

@@ -16,10 +16,10 @@ function formatDate(iso: string): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-/** The fingerprint's hash, shortened (the full one in the tooltip). */
+/** The fingerprint's first 8 hex digits (the whole one in the tooltip). */
 function shortFingerprint(fp: string): string {
   const hash = fp.slice(fp.lastIndexOf(':') + 1);
-  return hash.length > 10 ? `${hash.slice(0, 8)}…` : hash;
+  return hash.slice(0, 8);
 }
 
 function Best({ record }: { record: RunRecord }) {

@@ -82,7 +82,8 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
       let live: Report | null = null;
       // Saved as it goes (status partial): a reload mid-sweep keeps the runs finished so far.
       const recorder = runs.sweepRecorder();
-      if (get().shown?.origin === 'sweep') set({ shown: null, overlays: [] });
+      // The new sweep takes the Report panel (what was shown stays in the Runs table).
+      set({ shown: null, overlays: [] });
       const started = await jobs.run('sweep', (job) =>
         engine.sweep(request, {
           ...job,
