@@ -5,7 +5,7 @@ import { alphaDecimals, formatAlphaAt, scoreRows, scoresCsv, type NamedReport, t
 import { formatDelta } from './SweepChart.tsx';
 
 /** α as columns up to this many; more are rows (paged), so the table stays readable. */
-const MAX_ALPHA_COLUMNS = 8;
+const MAX_ALPHA_COLUMNS = 7;
 const PAGE = 20;
 
 interface Column {
@@ -19,7 +19,7 @@ function Cell({ alpha, row, baseline }: { alpha: number; row: ScoreRow | undefin
   if (!row) return <td className="muted" data-alpha={alpha}>—</td>;
   return (
     <td data-alpha={row.alpha} data-value={row.value}>
-      {`${formatPercent(row.value)} ± ${row.stderr === null ? 'n/a' : formatPercent(row.stderr)} (n=${row.n})${row.partial ? ' …' : ''}`}
+      {`${formatPercent(row.value)} ± ${row.stderr === null ? 'n/a' : formatPercent(row.stderr)}`} <span className="n">{`(n=${row.n})${row.partial ? ' …' : ''}`}</span>
       {baseline && row.delta !== null && row.alpha !== 0 ? <span className="delta"> Δ {formatDelta(row.delta)}</span> : null}
     </td>
   );
@@ -115,7 +115,7 @@ export function ScoresTable({ reports, baseline }: { reports: readonly NamedRepo
         </>
       ) : (
         <div className="scores-scroll">
-          <table className="scores" aria-label="Scores by α">
+          <table className="scores scores-cols" aria-label="Scores by α">
             <thead>
               <tr>
                 {many && <th scope="col">Report</th>}

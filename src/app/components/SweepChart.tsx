@@ -28,7 +28,7 @@ interface Drawn {
   readonly base: Point | null;
 }
 
-/** Rows by α for recharts: `<key>` the value, `<key>e` its stderr, `<key>b` the ± stderr band, `<key>d` Δ from α = 0. */
+/** Rows by α for recharts: `<key>` the value, `<key>e` its stderr, `<key>b` the ± stderr band, `<key>d` Δ from α = 0 (none at α = 0). */
 function rowsOf(drawn: readonly Drawn[], alphas: readonly number[]): Record<string, number | [number, number] | null>[] {
   return alphas.map((alpha) => {
     const row: Record<string, number | [number, number] | null> = { alpha };
@@ -39,7 +39,7 @@ function rowsOf(drawn: readonly Drawn[], alphas: readonly number[]): Record<stri
       row[d.key] = p.value;
       row[`${d.key}e`] = e;
       row[`${d.key}b`] = [p.value - e, p.value + e];
-      row[`${d.key}d`] = d.base ? p.value - d.base.value : null;
+      row[`${d.key}d`] = d.base && p !== d.base ? p.value - d.base.value : null;
     }
     return row;
   });
@@ -181,8 +181,11 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
   return (
     <figure className="sweep-chart" aria-label="Accuracy vs α" ref={figure}>
       <figcaption>
-        Accuracy vs α (± 1 standard error){baseline ? ' · dotted: each benchmark at α = 0, labels: Δ from it' : ''}
-        {!marked ? ' · band: ± 1 standard error' : ' · equal values: markers side by side'}
+        Accuracy vs α (± 1 standard error){' '}
+        <span className="hint">
+          {baseline ? 'dotted: each benchmark at α = 0, labels: Δ from it in points; ' : ''}
+          {marked ? 'equal values: markers side by side; ' : 'band: ± 1 standard error; '}drag across the chart to zoom on α
+        </span>
       </figcaption>
       <ul className="chart-legend" aria-label="Series">
         {drawn.map((d) => (
@@ -233,7 +236,19 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
               connectNulls
             >
               {marked && <ErrorBar dataKey={`${d.key}e`} width={6} stroke={d.color} direction="y" />}
-              {labelled && d.base && <LabelList dataKey={`${d.key}d`} position="top" offset={10} fontSize={10} fill={d.color} formatter={(v: unknown) => (typeof v === 'number' ? formatDelta(v).replace(' pp', '') : '')} />}
+              {labelled && d.base && (
+                <LabelList
+                  dataKey={`${d.key}d`}
+                  position="right"
+                  offset={9}
+                  fontSize={10}
+                  fill={d.color}
+                  stroke="var(--panel)"
+                  strokeWidth={3}
+                  paintOrder="stroke"
+                  formatter={(v: unknown) => (typeof v === 'number' ? formatDelta(v).replace(' pp', '') : '')}
+                />
+              )}
             </Line>
           ))}
           {drag && drag.from !== drag.to && <ReferenceArea x1={drag.from} x2={drag.to} fill="var(--accent)" fillOpacity={0.12} />}

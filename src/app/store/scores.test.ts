@@ -93,12 +93,17 @@ describe('scores', () => {
   it('ticks are measured α values only, the ends included', () => {
     const few = [-1, 0, 0.25, 0.5, 1];
     expect(alphaTicks(few)).toEqual(few);
+    // 0, 0.01, … 1: the measured values on a round step.
     const many = Array.from({ length: 101 }, (_, i) => i / 100);
-    const ticks = alphaTicks(many, 12);
+    expect(alphaTicks(many, 12)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+    const wide = Array.from({ length: 3001 }, (_, i) => Number((-2 + (4 * i) / 3000).toFixed(6)));
+    expect(alphaTicks(wide, 12)).toEqual([-2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2]);
+    // No round values measured (irregular α): every k-th, both ends, measured values only.
+    const odd = Array.from({ length: 40 }, (_, i) => 0.013 + i * 0.0371 + (i % 3) * 0.0007);
+    const ticks = alphaTicks(odd, 12);
     expect(ticks.length).toBeLessThanOrEqual(12);
-    expect(ticks[0]).toBe(0);
-    expect(ticks.at(-1)).toBe(1);
-    for (const t of ticks) expect(many).toContain(t);
+    expect([ticks[0], ticks.at(-1)]).toEqual([odd[0], odd.at(-1)]);
+    for (const t of ticks) expect(odd).toContain(t);
   });
 
   it('best α per benchmark, ties named, flat said, running points not counted', () => {

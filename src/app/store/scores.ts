@@ -104,16 +104,29 @@ export function formatAlphaAt(alpha: number, decimals: number): string {
 }
 
 /**
- * Axis ticks: the measured α values themselves — all when there are at most `max`, else every
- * k-th with the first and the last (never a value that was not measured).
+ * Axis ticks: the measured α values themselves — all when there are at most `max`; else the
+ * measured values on the roundest step that gives at most `max` of them (multiples of 1, 2, 2.5
+ * or 5 × 10^k: −2, −1.5, … rather than −1.636) when those are evenly spread over the range, or
+ * failing that every k-th with both ends. Never a value that was not measured.
  */
 export function alphaTicks(alphas: readonly number[], max = 12): number[] {
   if (alphas.length <= max) return [...alphas];
-  const step = Math.ceil((alphas.length - 1) / (max - 1));
-  const ticks = alphas.filter((_, i) => i % step === 0);
+  const span = alphas.at(-1)! - alphas[0]!;
+  for (let exp = Math.floor(Math.log10(span)) - 4; exp <= Math.ceil(Math.log10(span)); exp++) {
+    for (const m of [1, 2, 2.5, 5]) {
+      const step = m * 10 ** exp;
+      const on = alphas.filter((a) => Math.abs(a / step - Math.round(a / step)) < 1e-6);
+      if (on.length > max) continue;
+      // Evenly spread over the range: most multiples of the step in it were measured.
+      const multiples = Math.floor(alphas.at(-1)! / step + 1e-6) - Math.ceil(alphas[0]! / step - 1e-6) + 1;
+      if (on.length >= 3 && on.length >= 0.8 * multiples && on.at(-1)! - on[0]! >= 0.75 * span) return on;
+    }
+  }
+  const stride = Math.ceil((alphas.length - 1) / (max - 1));
+  const ticks = alphas.filter((_, i) => i % stride === 0);
   if (ticks.at(-1) !== alphas.at(-1)) {
     // The last measured α replaces a tick too close to it.
-    if (alphas.length - 1 - alphas.indexOf(ticks.at(-1)!) < step / 2) ticks.pop();
+    if (alphas.length - 1 - alphas.indexOf(ticks.at(-1)!) < stride / 2) ticks.pop();
     ticks.push(alphas.at(-1)!);
   }
   return ticks;
