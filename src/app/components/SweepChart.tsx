@@ -199,7 +199,7 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
       <ResponsiveContainer width="100%" height={300} initialDimension={{ width: 640, height: 300 }}>
         <ComposedChart
           data={rows}
-          margin={{ top: 16, right: 24, bottom: 8, left: 8 }}
+          margin={{ top: 16, right: labelled ? 44 : 24, bottom: 8, left: 8 }}
           onMouseDown={(s) => typeof s.activeLabel === 'number' && setDrag({ from: s.activeLabel, to: s.activeLabel })}
           onMouseMove={(s) => drag && typeof s.activeLabel === 'number' && setDrag({ ...drag, to: s.activeLabel })}
           onMouseUp={endDrag}
