@@ -32,6 +32,8 @@ const newId = (): string => globalThis.crypto?.randomUUID?.() ?? `run-${Date.now
 const finished = (report: Report) => report.runs.filter((r) => Object.keys(r.metrics).length > 0).length;
 
 export function runActions(store: RunStore | undefined, set: (partial: Partial<StudioState>) => void, get: () => StudioState, now: () => Date = () => new Date()) {
+  /** Runs the user deleted (a running sweep's recorder stops writing its run). */
+  const deleted = new Set<string>();
   const failed = (what: string) => (e: unknown) => set({ runs: { ...get().runs, error: `${what}: ${errorLine(e)}` } });
   /** The records, newest report first. */
   const setRecords = (records: readonly RunRecord[]) => {
@@ -104,6 +106,7 @@ export function runActions(store: RunStore | undefined, set: (partial: Partial<S
       const record = get().runs.records.find((r) => r.id === id);
       if (!store || !record) return;
       try {
+        deleted.add(id);
         await store.remove(id);
         setRecords(get().runs.records.filter((r) => r.id !== id));
         // What is on screen stays (it is in memory); it is no longer a saved run.
@@ -144,7 +147,7 @@ export function runActions(store: RunStore | undefined, set: (partial: Partial<S
     let timer: ReturnType<typeof setTimeout> | null = null;
     let chain = Promise.resolve();
     const write = (report: Report, status: RunStatus) => {
-      if (!store) return;
+      if (!store || (id !== null && deleted.has(id))) return;
       id ??= newId();
       const runId = id;
       const current = get().runs.records.find((r) => r.id === runId);

@@ -145,6 +145,25 @@ describe('saved runs', () => {
     expect(store.getState().runs.error).toMatch(/^baseline sweep: invalid report at createdAt: /);
   });
 
+  it('a run deleted while its sweep goes on is not written again', async () => {
+    const runs = memoryRunStore();
+    const { store, next, started } = await studio(runs, [0, 1]);
+    const first = started();
+    const sweep = store.getState().runSweep();
+    await first;
+    const second = started();
+    next();
+    await second;
+    await tick();
+    const [id] = runs.records.keys();
+    await store.getState().deleteRun(id!);
+    next();
+    await sweep;
+    expect(store.getState().sweep.status).toBe('done');
+    expect(runs.records.size).toBe(0);
+    expect(store.getState().runs.records).toEqual([]);
+  });
+
   it('says so when the storage fails, and the sweep still runs', async () => {
     const broken: RunStore = { list: async () => [], report: async () => null, put: async () => Promise.reject(new Error('QuotaExceededError')), remove: async () => {} };
     const { store, next, started } = await studio(broken, [0]);
