@@ -34,11 +34,12 @@ export function metricRun(task: 'gsm8k' | 'sciq', alpha: number, value: number, 
 export function reportOf(runs: ReportRun[], createdAt = '2026-03-01T10:00:00.000Z'): Report {
   return {
     schema: 'rvs-report/1',
+    status: 'complete',
     createdAt,
     app: { name: 'Reasoning Vector Studio', version: 'test' },
     environment: { backend: 'test' },
     checkpoints: { target: { name: 'target', fingerprint: 'headers+samples-fnv1a64:00112233aabbccdd' } },
-    recipe: { schema: 'rvs-recipe/1', method: 'task_arithmetic', base: 'target', vectors: [{ plus: 'grpo', minus: 'sft', alpha: 0 }], rules: [], dtype: 'auto' },
+    recipe: { schema: 'rvs-recipe/1', method: 'task_arithmetic', base: 'target', vectors: [{ plus: 'grpo', minus: 'sft', alpha: 1 }], rules: [], dtype: 'auto' },
     runs,
     timings: { totalSeconds: 12 },
   };

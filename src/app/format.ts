@@ -1,16 +1,6 @@
 /** Numbers as the studio shows them. */
 
-export { formatBytes } from '../core/format.ts';
-
-/** 494_032_768 → "494.0M", 31_776 → "31.8K", 97 → "97". */
-export function formatCount(n: number): string {
-  if (!Number.isFinite(n)) return '—';
-  const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (abs >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
-  return String(n);
-}
+export { formatBytes, formatCount } from '../core/format.ts';
 
 /** A small positive quantity (norms, ratios) with three significant digits. */
 export function formatValue(x: number): string {

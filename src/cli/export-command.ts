@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { lmEvalCommands, mergekitStream, mergekitYaml, type MergekitMethod } from '../core/report/export.ts';
 import { parseReport } from '../core/report/schema.ts';
 import { UsageError } from './errors.ts';
+import { printable } from './text.ts';
 import { writeFileAtomic } from './score.ts';
 
 export function registerExport(program: Command): void {
@@ -26,7 +27,10 @@ export function registerExport(program: Command): void {
       } catch (e) {
         throw new UsageError(`${opts.report}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      const report = parseReport(text);
+      const report = parseReport(text, opts.report);
+      if (report.status !== 'complete') {
+        process.stderr.write(`rvs: note: ${printable(opts.report)} is a ${report.status} report; its unfinished runs are exported as they were set up\n`);
+      }
       let out: string;
       if (opts.format === 'lm-eval') out = lmEvalCommands(report);
       else out = opts.alpha === undefined ? mergekitStream(report, opts.method) : mergekitYaml(report, opts.alpha, opts.method);

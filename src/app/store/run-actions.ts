@@ -13,9 +13,9 @@ import type { ShownReport, StudioActions, StudioState } from './state.ts';
 
 type RunActions = Pick<StudioActions, 'loadRuns' | 'openRun' | 'compareRuns' | 'renameRun' | 'deleteRun' | 'runReport'>;
 
-/** A report carrying `status` (the field reports gain in rvs-report/1; older ones lack it). */
+/** The report with `status` set. */
 export function withStatus(report: Report, status: RunStatus): Report {
-  return { ...report, status } as Report;
+  return { ...report, status };
 }
 
 /** Writes of a running sweep: at once when a run finishes, else at most every `intervalMs`. */

@@ -11,7 +11,7 @@ import { createStudioStore } from './store.ts';
 
 const EM = 'exact_match,strict-match';
 const sample = (doc_id: number, score: number) => ({ doc_id, prompt: null, output: String(score), target: '1', filtered: { 'strict-match': String(score) }, scores: { [EM]: score } });
-const header: Report = { schema: 'rvs-report/1', createdAt: '2026-02-03T04:05:06.000Z', app: { name: 'studio', version: '1' }, environment: { backend: 'fake' }, checkpoints: { target: { name: 't', fingerprint: 'headers+samples-fnv1a64:0123456789abcdef' } }, recipe: null, runs: [], timings: {} };
+const header: Report = { schema: 'rvs-report/1', status: 'complete', createdAt: '2026-02-03T04:05:06.000Z', app: { name: 'studio', version: '1' }, environment: { backend: 'fake' }, checkpoints: { target: { name: 't', fingerprint: 'headers+samples-fnv1a64:0123456789abcdef' } }, recipe: null, runs: [], timings: {} };
 const run = (alpha: number, scores: number[]): ReportRun => ({ alpha, task: 'gsm8k', config: {}, metrics: { [EM]: { value: scores.reduce((a, b) => a + b, 0) / scores.length, stderr: 0.25, n: scores.length } }, samples: scores.map((s, i) => sample(i, s)) });
 
 /** A sweep over `alphas`: each α's run finishes after `step()` lets it; cancel aborts between runs. */

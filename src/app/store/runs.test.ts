@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { Recipe } from '../../core/merge/recipe.ts';
 import type { Report } from '../../core/report/schema.ts';
 import { recipeText, sameReport, summarize, sweepName } from './runs.ts';
 
 const EM = 'exact_match,strict-match';
 const report = (runs: Report['runs'], recipe: Report['recipe'] = null): Report => ({
   schema: 'rvs-report/1',
+  status: 'complete',
   createdAt: '2026-01-01T00:00:00Z',
   app: { name: 't', version: '1' },
   environment: { backend: 'b' },
@@ -18,9 +20,9 @@ const run = (alpha: number, task: string, value: number) => ({ alpha, task, conf
 describe('run records', () => {
   it('says what the recipe computes', () => {
     expect(recipeText(null)).toBe('none');
-    const recipe = { schema: 'rvs-recipe/1', method: 'task_arithmetic', base: 'target', vectors: [{ plus: 'grpo', minus: 'sft', alpha: 0 }], rules: [{ pattern: '*norm*', exclude: true }] };
+    const recipe: Recipe = { schema: 'rvs-recipe/1', method: 'task_arithmetic', base: 'target', vectors: [{ plus: 'grpo', minus: 'sft', alpha: 1 }], rules: [{ pattern: '*norm*', exclude: true }], dtype: 'auto' };
     expect(recipeText(recipe)).toBe('θ_target + α·(GRPO − SFT), 1 rule');
-    expect(recipeText({ ...recipe, vectors: [{ plus: 'vector', alpha: 0 }], rules: [] })).toBe('θ_target + α·vector');
+    expect(recipeText({ ...recipe, vectors: [{ plus: 'vector', alpha: 1 }], rules: [] })).toBe('θ_target + α·vector');
   });
 
   it('summarises a report for the Runs table', () => {

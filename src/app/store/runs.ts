@@ -5,6 +5,7 @@
  * the report itself, read only when the run is opened. Pure: the record's summary, names, and an
  * in-memory store for tests.
  */
+import type { Recipe } from '../../core/merge/recipe.ts';
 import type { Report } from '../../core/report/schema.ts';
 import { seriesOf } from './report-view.ts';
 import { bestAlphas, reportStatus, type Best, type RunStatus } from './scores.ts';
@@ -44,14 +45,13 @@ export interface RunStore {
 }
 
 /** "θ_target + α·(GRPO − SFT), 2 rules"; a report of predictions made elsewhere has none. */
-export function recipeText(recipe: Report['recipe']): string {
+export function recipeText(recipe: Recipe | null): string {
   if (!recipe) return 'none';
-  const vectors = Array.isArray(recipe['vectors']) ? (recipe['vectors'] as { plus?: unknown; minus?: unknown }[]) : [];
-  const role = (r: unknown) => ({ sft: 'SFT', grpo: 'GRPO', vector: 'vector' })[String(r)] ?? String(r);
-  const v = vectors[0];
+  const role = (r: string) => ({ sft: 'SFT', grpo: 'GRPO', vector: 'vector' })[r] ?? r;
+  const v = recipe.vectors[0];
   const vector = v === undefined ? '?' : v.minus === undefined ? role(v.plus) : `(${role(v.plus)} − ${role(v.minus)})`;
-  const base = typeof recipe['base'] === 'string' ? `θ_${recipe['base']} + ` : '';
-  const rules = Array.isArray(recipe['rules']) ? recipe['rules'].length : 0;
+  const base = recipe.base === null ? '' : `θ_${recipe.base} + `;
+  const rules = recipe.rules.length;
   return `${base}α·${vector}${rules > 0 ? `, ${rules} rule${rules === 1 ? '' : 's'}` : ''}`;
 }
 

@@ -12,7 +12,7 @@ const run = (alpha: number, task: string, metrics: ReportRun['metrics'], samples
   samples: Array.from({ length: samples }, (_, i) => ({ doc_id: i, prompt: null, output: '', target: '', filtered: { 'strict-match': '' }, scores: { [EM]: i % 2 } })),
 });
 const report = (runs: ReportRun[], extra: Record<string, unknown> = {}): Report =>
-  ({ schema: 'rvs-report/1', createdAt: '2026-01-01T00:00:00Z', app: { name: 't', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs, timings: {}, ...extra }) as Report;
+  ({ schema: 'rvs-report/1', status: 'complete', createdAt: '2026-01-01T00:00:00Z', app: { name: 't', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs, timings: {}, ...extra }) as Report;
 
 /** A minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF), independent of the writer. */
 function readCsv(text: string): string[][] {

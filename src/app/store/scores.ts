@@ -4,19 +4,19 @@
  * the baseline α (the target without the vector, α = 0) — and the same rows as CSV, α labels that
  * tell every measured α apart, ticks at measured α only, each benchmark's best α, a report's status.
  */
-import type { Report } from '../../core/report/schema.ts';
+import { REPORT_STATUSES, type Report, type ReportStatus } from '../../core/report/schema.ts';
 import { seriesOf, type Point, type Series } from './report-view.ts';
 
-export const RUN_STATUSES = ['complete', 'partial', 'cancelled'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export type RunStatus = ReportStatus;
 
 /**
  * A report's status (`complete`, `partial`: saved while its sweep ran, `cancelled`: stopped with
- * the runs finished so far). Reports written before reports carried one count as complete.
+ * the runs finished so far), read defensively: a report object built without one (or with another
+ * value) counts as complete. `parseReport` infers it for files written before reports had one.
  */
 export function reportStatus(report: Report): RunStatus {
-  const status = (report as { status?: unknown }).status;
-  return RUN_STATUSES.find((s) => s === status) ?? 'complete';
+  const status: unknown = (report as { status?: unknown }).status;
+  return REPORT_STATUSES.find((s) => s === status) ?? 'complete';
 }
 
 /** The α a Δ is taken from: the target as it is. */

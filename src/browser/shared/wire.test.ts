@@ -89,7 +89,7 @@ describe('the engine through comlink', () => {
         job.onProgress?.({ phase: 'evaluating', loadBytesDone: 0, loadBytesTotal: 0, run: 0, runs: 1, task: 't', alpha: 0, done: i + 1, total: 50, newTokens: 0, evalSeconds: 0, fraction: (i + 1) / 50 });
         job.onEvent?.({ type: 'alpha', alpha: i, changed: true, ms: 0 });
       }
-      return { schema: 'rvs-report/1', createdAt: '2025-01-01T00:00:00Z', app: { name: 'a', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs: [], timings: {} };
+      return { schema: 'rvs-report/1', status: 'complete', createdAt: '2025-01-01T00:00:00Z', app: { name: 'a', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs: [], timings: {} };
     };
     const channel = new MessageChannel();
     channels.push(channel);
@@ -97,7 +97,7 @@ describe('the engine through comlink', () => {
     const engine = connectEngine(channel.port2 as unknown as Endpoint);
     const events: number[] = [];
     const progress: number[] = [];
-    const request = { benchmarks: [], alphas: [], rules: [], useVector: false, settings: { limit: null, numFewshot: null, chat: false, systemInstruction: '', maxNewTokens: null, batchSize: 1 } };
+    const request = { benchmarks: [], alphas: [], rules: [], useVector: false, weights: 'f32' as const, settings: { limit: null, numFewshot: null, chat: false, systemInstruction: '', maxNewTokens: null, batchSize: 1 } };
     await engine.sweep(request, { onEvent: (e) => e.type === 'alpha' && events.push(e.alpha), onProgress: (p) => progress.push(p.done) });
     expect(events).toEqual(Array.from({ length: 50 }, (_, i) => i));
     // Throttled to one a minute: the first, then the last one, flushed before the result.

@@ -7,8 +7,11 @@
  *
  * The kernel is the merge kernel of merge-webgpu.ts, so the weights are bit for bit those that
  * `rvs merge --dtype F32` (or `--dtype F16`: round to nearest even, in integer arithmetic, needing
- * no `shader-f16`) writes. Each tensor is one dispatch over its whole buffer (the session
- * binds whole tensors anyway), so a tensor must fit the device's binding limit.
+ * no `shader-f16`) writes. A plan whose output dtype is narrower (a recipe's `auto`: the target's
+ * BF16, as a user would save the merge) is rounded to it first: the kernel writes that dtype into a
+ * scratch buffer, then a copy pass converts it into the weight buffer — what `rvs merge` saves,
+ * loaded as the weights' dtype. Each tensor is one dispatch (or two) over its whole buffer (the
+ * session binds whole tensors anyway), so a tensor must fit the device's binding limit.
  *
  *   checkpoint bytes ──upload once──► resident inputs ──merge kernel (α)──► weight buffers ──► session
  *                                                      ▲ apply(plan) again for a new α
@@ -122,13 +125,30 @@ export async function createResidentMerge(
       return b;
     });
 
+    const track = (b: GPUBuffer) => (created.push(b), b);
+    // Per weight, created on first use: the rounded result and the decode pass's parameters.
+    const scratch: GPUBuffer[] = [];
+    const decodeParamsOf: GPUBuffer[] = [];
+    const scratchFor = (i: number, bytes: number): GPUBuffer => {
+      if (!scratch[i] || scratch[i].size < bytes) {
+        scratch[i]?.destroy();
+        scratch[i] = track(device.createBuffer({ label: `${label}/rounded/${keys[i]!.key}`, size: Math.max(16, bytes), usage: Usage.STORAGE }));
+      }
+      return scratch[i];
+    };
+
     return {
       weights,
       residentBytes,
       async apply(next) {
         const nextJobs = jobsFor(next, keys);
+        const pipeline = (job: TensorJob, outDtype: FloatDtype) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype, stats: false, output: true });
         const pipelines = await Promise.all(
-          nextJobs.map((job) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: dtype, stats: false, output: true })),
+          nextJobs.map(async (job) => {
+            if (!rounds(job, dtype)) return { merge: await pipeline(job, dtype), decode: null };
+            const rounded = asFloat(job.outDtype);
+            return { merge: await pipeline(job, rounded), decode: await kernel.pipeline({ op: 'copy', inputDtypes: [rounded], outDtype: dtype, stats: false, output: true }) };
+          }),
         );
         device.pushErrorScope('validation');
         const encoder = device.createCommandEncoder({ label: `${label}/encoder` });
@@ -139,9 +159,19 @@ export async function createResidentMerge(
             if (!buffer) throw new GpuKernelError('INVALID_TASK', `${label}: ${job.name}: input ${loc.info.name} of ${loc.shard.file} is not resident; create a new resident merge for this plan`);
             return buffer;
           });
+          const { merge, decode } = pipelines[i]!;
           kernel.writeParams(params[i]!, job.count, Math.fround(job.alpha));
-          const bindGroup = kernel.bindGroup({ params: params[i]!, inputs: ins, output: weights[i]!.buffer }, `${label}/bind/${job.name}`);
-          kernel.dispatch(pass, pipelines[i]!, bindGroup, job.count);
+          if (!decode) {
+            const bindGroup = kernel.bindGroup({ params: params[i]!, inputs: ins, output: weights[i]!.buffer }, `${label}/bind/${job.name}`);
+            kernel.dispatch(pass, merge, bindGroup, job.count);
+            return;
+          }
+          // Round to the output dtype, then convert: what a saved checkpoint of this dtype holds.
+          const rounded = scratchFor(i, gpuBytes(asFloat(job.outDtype), job.count));
+          kernel.dispatch(pass, merge, kernel.bindGroup({ params: params[i]!, inputs: ins, output: rounded }, `${label}/bind/${job.name}`), job.count);
+          const decodeParams = (decodeParamsOf[i] ??= track(device.createBuffer({ label: `${label}/params/${i}/decode`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST })));
+          kernel.writeParams(decodeParams, job.count, 0);
+          kernel.dispatch(pass, decode, kernel.bindGroup({ params: decodeParams, inputs: [rounded], output: weights[i]!.buffer }, `${label}/bind/${job.name}/decode`), job.count);
         });
         pass.end();
         device.queue.submit([encoder.finish()]);
@@ -159,6 +189,15 @@ export async function createResidentMerge(
     kernel.destroy();
     throw e;
   }
+}
+
+/**
+ * Whether a job's result is rounded to its output dtype before the weights (of `weights` dtype)
+ * take it: not for F32, nor when the weights have that dtype, nor for a copy into the input's own
+ * dtype (exact: it converts straight to the weights' dtype).
+ */
+function rounds(job: TensorJob, weights: FloatDtype): boolean {
+  return job.outDtype !== 'F32' && job.outDtype !== weights && !(job.op === 'copy' && job.outDtype === job.inputs[0]!.info.dtype);
 }
 
 /** Bytes of a GPU buffer holding `bytes` of data: whole words, at least 16. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lmEvalCommands, mergekitStream, mergekitYaml, reportAlphas, shellWord } from './export.ts';
+import { mergeRecipe, type Recipe } from '../merge/recipe.ts';
 import { parseReport, REPORT_SCHEMA, type Report } from './schema.ts';
 
 function report(overrides: Partial<Report> = {}): Report {
@@ -64,9 +65,9 @@ describe('mergekit export', () => {
 
   it("dtype: the recipe's, else (auto) the target's", () => {
     const target = { name: 't', dtype: 'F16' };
-    const with_ = (recipe: Record<string, unknown> | null) => report({ recipe, checkpoints: { target, sft: { name: 's' }, grpo: { name: 'g' } } });
-    expect(mergekitYaml(with_({ dtype: 'auto' }), 1)).toMatch(/^dtype: float16$/m);
-    expect(mergekitYaml(with_({ dtype: 'F32' }), 1)).toMatch(/^dtype: float32$/m);
+    const with_ = (recipe: Recipe | null) => report({ recipe, checkpoints: { target, sft: { name: 's' }, grpo: { name: 'g' } } });
+    expect(mergekitYaml(with_(mergeRecipe(1, { dtype: 'auto' })), 1)).toMatch(/^dtype: float16$/m);
+    expect(mergekitYaml(with_(mergeRecipe(1, { dtype: 'F32' })), 1)).toMatch(/^dtype: float32$/m);
     expect(mergekitYaml(with_(null), 1)).toMatch(/^dtype: float16$/m);
   });
 
@@ -91,9 +92,17 @@ describe('lm-eval export', () => {
       'lm_eval --model hf --model_args pretrained=./merged-alpha-0,dtype=bfloat16 --tasks gsm8k --num_fewshot 5 --batch_size 8 --limit 50 --gen_kwargs max_gen_toks=256 --log_samples --output_path ./lm-eval-alpha-0',
     );
     expect(lines[1]).toContain(`--samples '{"gsm8k":[4,9,20]}'`);
-    expect(lines[1]).toContain('--apply_chat_template --fewshot_as_multiturn');
+    expect(lines[1]).toContain('--apply_chat_template --system_instruction');
+    expect(lines[1]).not.toContain('--fewshot_as_multiturn');
     expect(lines[1]).toContain(`--system_instruction 'Think step by step, don'\\''t rush'`);
     expect(lines[2]).toContain('--tasks sciq');
+  });
+
+  it('--fewshot_as_multiturn only for multi-turn chat runs (the single-turn layout is another prompt)', () => {
+    const run = (config: Record<string, unknown>) => ({ alpha: 1, task: 'gsm8k', config, metrics: {}, samples: [] });
+    const lines = lmEvalCommands(report({ runs: [run({ chat: true, fewshotAsMultiturn: false }), run({ chat: true, fewshotAsMultiturn: true, numFewshot: 3 }), run({ chat: true })] })).trim().split('\n');
+    expect(lines.map((l) => l.includes('--apply_chat_template'))).toEqual([true, true]);
+    expect(lines.map((l) => l.includes('--fewshot_as_multiturn'))).toEqual([false, true]);
   });
 
   it('shell words survive quoting', () => {

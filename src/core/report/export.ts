@@ -44,9 +44,13 @@ export function reportAlphas(report: Report): number[] {
   return alphas;
 }
 
+/**
+ * The dtype of the merged weights the report evaluated, in mergekit's and transformers' words: the
+ * recipe's (F32 for exact float32 weights), or with `auto` (and without a recipe) the target's.
+ */
 function dtypeOf(report: Report): string {
-  const recipeDtype = report.recipe?.['dtype'];
-  const dtype = String((recipeDtype !== 'auto' ? recipeDtype : undefined) ?? report.checkpoints.target?.dtype ?? 'BF16');
+  const recipeDtype = report.recipe?.dtype;
+  const dtype = recipeDtype !== undefined && recipeDtype !== 'auto' ? recipeDtype : (report.checkpoints.target?.dtype ?? 'BF16');
   return { BF16: 'bfloat16', F16: 'float16', F32: 'float32' }[dtype.toUpperCase()] ?? 'bfloat16';
 }
 
@@ -75,7 +79,8 @@ export function mergekitStream(report: Report, method: MergekitMethod = 'linear'
 /**
  * One `lm_eval` command per (α, task) run: the merged model at `./merged-alpha-<α>` (what
  * `mergekit-yaml` writes when given that output folder), the run's few-shot count, limit, chat
- * template and reasoning prefix (as the system instruction) and generation cap.
+ * template (`--fewshot_as_multiturn` only when the run put the shots in turns), reasoning prefix (as
+ * the system instruction) and generation cap.
  */
 export function lmEvalCommands(report: Report): string {
   if (report.runs.length === 0) throw new ExportReportError('NO_RUNS', 'the report has no runs');
@@ -91,7 +96,7 @@ export function lmEvalCommands(report: Report): string {
     if (c['limitMode'] === 'seeded' && Array.isArray(docIds)) words.push('--samples', JSON.stringify({ [run.task]: docIds }));
     else if (num('limit') !== undefined) words.push('--limit', String(num('limit')));
     if (num('maxNewTokens') !== undefined) words.push('--gen_kwargs', `max_gen_toks=${num('maxNewTokens')}`);
-    if (c['chat'] === true) words.push('--apply_chat_template', '--fewshot_as_multiturn');
+    if (c['chat'] === true) words.push('--apply_chat_template', ...(c['fewshotAsMultiturn'] === true ? ['--fewshot_as_multiturn'] : []));
     if (typeof c['prefix'] === 'string' && c['prefix'] !== '') words.push('--system_instruction', c['prefix']);
     words.push('--log_samples', '--output_path', `./lm-eval-alpha-${run.alpha ?? 'none'}`);
     lines.push(words.map(shellWord).join(' '));
