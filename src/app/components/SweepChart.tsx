@@ -120,6 +120,21 @@ function ChartTooltip({ active, label, drawn, decimals, baseline }: { active: bo
   );
 }
 
+function AlphaSelect({ label, text, value, alphas, decimals, onChange }: { label: string; text: string; value: number | undefined; alphas: readonly number[]; decimals: number; onChange: (alpha: number) => void }) {
+  return (
+    <label>
+      {text}{' '}
+      <select aria-label={label} value={String(value ?? '')} onChange={(e) => onChange(Number(e.target.value))}>
+        {alphas.map((a) => (
+          <option key={a} value={String(a)}>
+            {formatAlphaAt(a, decimals)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 /**
  * Each benchmark's headline metric vs α with ± 1 standard error, for the shown report and those
  * overlaid (same benchmark, same colour; each report its own dash and marker). The legend toggles
@@ -255,26 +270,8 @@ export function SweepChart({ reports, baseline }: { reports: readonly NamedRepor
         </ComposedChart>
       </ResponsiveContainer>
       <div className="chart-controls">
-        <label>
-          Zoom α from{' '}
-          <select aria-label="Zoom α from" value={String(range?.[0] ?? alphas[0] ?? '')} onChange={(e) => setZoom([Number(e.target.value), Math.max(Number(e.target.value), range?.[1] ?? alphas.at(-1)!)])}>
-            {alphas.map((a) => (
-              <option key={a} value={String(a)}>
-                {formatAlphaAt(a, decimals)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          to{' '}
-          <select aria-label="Zoom α to" value={String(range?.[1] ?? alphas.at(-1) ?? '')} onChange={(e) => setZoom([Math.min(Number(e.target.value), range?.[0] ?? alphas[0]!), Number(e.target.value)])}>
-            {alphas.map((a) => (
-              <option key={a} value={String(a)}>
-                {formatAlphaAt(a, decimals)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AlphaSelect label="Zoom α from" text="Zoom α from" value={range?.[0] ?? alphas[0]} alphas={alphas} decimals={decimals} onChange={(a) => setZoom([a, Math.max(a, range?.[1] ?? alphas.at(-1)!)])} />
+        <AlphaSelect label="Zoom α to" text="to" value={range?.[1] ?? alphas.at(-1)} alphas={alphas} decimals={decimals} onChange={(a) => setZoom([Math.min(a, range?.[0] ?? alphas[0]!), a])} />
         <button type="button" className="button small" disabled={range === null} onClick={() => setZoom(null)}>
           Reset zoom
         </button>

@@ -51,17 +51,24 @@ async function studio(runs: RunStore, alphas: readonly number[] = [0, 1]) {
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
+/** Starts the sweep and lets its first α finish (the second is waiting); returns the sweep (wrapped: an async function would wait for it). */
+async function firstRunDone({ store, next, started }: Awaited<ReturnType<typeof studio>>): Promise<{ sweep: Promise<void> }> {
+  const first = started();
+  const sweep = store.getState().runSweep();
+  await first;
+  const second = started();
+  next();
+  await second;
+  await tick();
+  return { sweep };
+}
+
 describe('saved runs', () => {
   it('saves a sweep as it goes; a reload lists it and opens the finished runs', async () => {
     const runs = memoryRunStore();
-    const { store, next, started } = await studio(runs, [0, 0.5, 1]);
-    const waitFirst = started();
-    const sweep = store.getState().runSweep();
-    await waitFirst;
-    const second = started();
-    next(); // α = 0 finishes
-    await second;
-    await tick();
+    const s0 = await studio(runs, [0, 0.5, 1]);
+    const { store, next } = s0;
+    const { sweep } = await firstRunDone(s0);
     // Mid-sweep: one record, partial, holding the finished run.
     expect([...runs.records.values()].map((r) => [r.status, r.summary.alphas])).toEqual([['partial', [0]]]);
     const [id] = runs.records.keys();
@@ -92,13 +99,9 @@ describe('saved runs', () => {
 
   it('a cancelled sweep keeps the runs finished so far, shown and saved as cancelled', async () => {
     const runs = memoryRunStore();
-    const { store, next, started } = await studio(runs, [0, 0.5, 1]);
-    const first = started();
-    const sweep = store.getState().runSweep();
-    await first;
-    const second = started();
-    next();
-    await second;
+    const s0 = await studio(runs, [0, 0.5, 1]);
+    const { store } = s0;
+    const { sweep } = await firstRunDone(s0);
     store.getState().cancel('sweep');
     await sweep;
     const s = store.getState();
@@ -147,14 +150,9 @@ describe('saved runs', () => {
 
   it('a run deleted while its sweep goes on is not written again', async () => {
     const runs = memoryRunStore();
-    const { store, next, started } = await studio(runs, [0, 1]);
-    const first = started();
-    const sweep = store.getState().runSweep();
-    await first;
-    const second = started();
-    next();
-    await second;
-    await tick();
+    const s0 = await studio(runs, [0, 1]);
+    const { store, next } = s0;
+    const { sweep } = await firstRunDone(s0);
     const [id] = runs.records.keys();
     await store.getState().deleteRun(id!);
     next();
