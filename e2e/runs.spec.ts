@@ -59,6 +59,8 @@ test('a sweep is saved as it runs: a reload mid-sweep keeps the runs it finished
   const cell = report.getByRole('table', { name: 'Scores by α' }).getByRole('row', { name: /gsm8k/ }).locator('td[data-alpha="0"]');
   const m = done[0]!.metrics['exact_match,strict-match']!;
   await expect(cell).toHaveText(`${(m.value * 100).toFixed(1)}% ± ${m.stderr === null ? 'n/a' : `${(m.stderr * 100).toFixed(1)}%`} (n=${m.n})`);
+  await keepScreenshot(testInfo, panel(page, 'Runs'), 'runs-panel-after-reload');
+  await keepScreenshot(testInfo, report, 'report-partial-after-reload');
   await page.screenshot({ path: testInfo.outputPath('runs-after-reload.png'), fullPage: true });
   await testInfo.attach('runs-after-reload', { path: testInfo.outputPath('runs-after-reload.png'), contentType: 'image/png' });
   await expectNoErrors(errors);
