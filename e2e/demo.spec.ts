@@ -89,7 +89,7 @@ test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, s
   for (const id of ['gsm8k', 'sciq', 'humaneval', 'bbh_cot_fewshot']) await expect(evaluate.getByTestId(`data-${id}`)).toContainText('3 items');
   await expect(evaluate.getByLabel('α values')).toHaveValue('0, 0.5, 1');
   await evaluate.getByRole('button', { name: 'Run sweep' }).click();
-  await expect(evaluate.getByText(/^Sweep finished: 15 runs/)).toBeVisible({ timeout: 150_000 });
+  await expect(evaluate.getByText(/^Sweep finished: 12 runs \(3 α × 4 tasks\) and 3 group scores/)).toBeVisible({ timeout: 150_000 });
   await keepScreenshot(testInfo, evaluate, 'evaluate-panel');
 
   // Report: the chart has a point per benchmark and α; the report downloads.

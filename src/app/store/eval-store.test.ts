@@ -57,7 +57,7 @@ describe('evaluation in the store', () => {
     await store.getState().loadDemo();
     store.getState().setEvalSettings({ alphasText: '0, x' });
     await store.getState().runSweep();
-    expect(store.getState().notice).toBe('“x” is not a number.');
+    expect(store.getState().notice).toBe('α values: “x” is not a number.');
     store.getState().setEvalSettings({ alphasText: '0', benchmarks: {} });
     await store.getState().runSweep();
     expect(store.getState().notice).toBe('Choose at least one benchmark.');

@@ -101,9 +101,10 @@ describe('studio store', () => {
     expect(dest.entries.size).toBe(0);
   });
 
-  it('shows a failed open as one line and treats the slot as missing', async () => {
+  it('shows a failed open into an empty slot as one line and treats the slot as missing', async () => {
     const { store } = setup();
     await store.getState().loadDemo();
+    await store.getState().clearSlot('target'); // a slot that held a checkpoint keeps it (controls.test.ts)
     const notWeights = Object.assign(new Blob(['{}']), { name: 'config.json', webkitRelativePath: 'broken/config.json' }) as FileLike;
     await store.getState().openSlot('target', { kind: 'files', files: [notWeights] }, 'files', 'broken');
     const s = store.getState();

@@ -174,8 +174,8 @@ export class Engine implements StudioEngine {
     const out: DataSummary[] = [];
     for (const d of DEMO_DATA) {
       this.data.clear(d.benchmark);
-      let summary = await this.data.set(d.benchmark, 'test', d.test.map(file));
-      if (d.fewshot) summary = await this.data.set(d.benchmark, 'fewshot', d.fewshot.map(file));
+      let summary = await this.data.set(d.benchmark, 'test', d.test.map(file), true);
+      if (d.fewshot) summary = await this.data.set(d.benchmark, 'fewshot', d.fewshot.map(file), true);
       out.push(summary);
     }
     return out;
