@@ -4,6 +4,7 @@ import { CompatPanel } from './components/CompatPanel.tsx';
 import { EvaluatePanel } from './components/EvaluatePanel.tsx';
 import { MergePanel } from './components/MergePanel.tsx';
 import { ReportPanel } from './components/ReportPanel.tsx';
+import { RunsPanel } from './components/RunsPanel.tsx';
 import { TryItPanel } from './components/TryItPanel.tsx';
 import { VectorPanel } from './components/VectorPanel.tsx';
 import { useActions, useStudio } from './StoreProvider.tsx';
@@ -121,6 +122,7 @@ export function App() {
         <MergePanel />
         <TryItPanel />
         <EvaluatePanel />
+        <RunsPanel />
         <ReportPanel />
       </main>
     </>

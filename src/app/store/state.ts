@@ -7,6 +7,7 @@ import type { DownloadProgress } from '../../core/hub/download.ts';
 import type { Report } from '../../core/report/schema.ts';
 import type { DatasetState, EvalPanelSettings } from './evaluation.ts';
 import type { HubModelRequest } from './hub-actions.ts';
+import type { RunRecord } from './runs.ts';
 import { JOB_KEYS, type JobKey, type JobState } from './jobs.ts';
 import { settingsProblem, type GroupId, type GroupSetting, type MergeSettings, type OutputDtype, type PatternSetting } from './settings.ts';
 
@@ -74,9 +75,11 @@ export interface StudioData {
   /** Benchmark id → its data (absent: none chosen). */
   readonly datasets: Readonly<Record<string, DatasetState>>;
   readonly sweep: JobState<Report, SweepSnapshot>;
-  /** The report the Report panel shows (a sweep's, live while it runs, or an opened one) and one overlaid on it. */
+  /** The report the Report panel shows (a sweep's, live while it runs, or an opened one) and those overlaid on it. */
   readonly shown: ShownReport | null;
-  readonly overlay: ShownReport | null;
+  readonly overlays: readonly ShownReport[];
+  /** Saved sweeps and reports (run-actions.ts). */
+  readonly runs: RunsState;
   /** Why the last report could not be opened (one line). */
   readonly reportError: string | null;
   readonly tryIt: JobState<GenerateOutcome, GenerateSnapshot>;
@@ -96,6 +99,17 @@ export interface ShownReport {
   readonly name: string;
   readonly origin: 'sweep' | 'file';
   readonly report: Report;
+  /** The saved run it is (absent or null: not saved). */
+  readonly runId?: string | null;
+}
+
+export interface RunsState {
+  /** `unavailable`: no storage here (or it failed: `error` says why). */
+  readonly status: 'loading' | 'ready' | 'unavailable';
+  /** Newest report first. */
+  readonly records: readonly RunRecord[];
+  /** The last failed run action, one line. */
+  readonly error: string | null;
 }
 
 export interface StudioActions {
@@ -132,9 +146,20 @@ export interface StudioActions {
   setData(benchmark: string, role: DataRole, files: readonly DataFile[]): Promise<void>;
   clearData(benchmark: string): Promise<void>;
   runSweep(): Promise<void>;
-  /** Opens a report from JSON text (validated); `overlay`: drawn over the shown one. */
-  openReport(text: string, name: string, as: 'shown' | 'overlay'): void;
-  clearOverlay(): void;
+  /** Opens a report from JSON text (validated; kept as a saved run); `overlay`: drawn over the shown one. Another shown report clears the overlays. */
+  openReport(text: string, name: string, as: 'shown' | 'overlay'): Promise<void>;
+  /** Removes one overlay (by index), or all. */
+  clearOverlay(index?: number): void;
+  /** Reads the saved runs' list (at start). */
+  loadRuns(): Promise<void>;
+  /** Shows a saved run (overlays cleared). */
+  openRun(id: string): Promise<void>;
+  /** Shows the first run and overlays the others. */
+  compareRuns(ids: readonly string[]): Promise<void>;
+  renameRun(id: string, name: string): Promise<void>;
+  deleteRun(id: string): Promise<void>;
+  /** A saved run's report (validated, with its status), e.g. to export it. */
+  runReport(id: string): Promise<Report | null>;
   generate(prompt: string, chat: boolean, maxNewTokens: number): Promise<void>;
   refreshDiagnostics(): Promise<void>;
 

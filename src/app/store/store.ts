@@ -15,6 +15,8 @@ import type { DirectoryHandleLike, FolderMemory } from '../../browser/shared/fs-
 import { HF_ENDPOINT } from '../../core/hub/http.ts';
 import type { Recipe } from '../../core/merge/recipe.ts';
 import { evaluationActions } from './eval-actions.ts';
+import { runActions } from './run-actions.ts';
+import type { RunStore } from './runs.ts';
 import { hubActions, type HubDeps } from './hub-actions.ts';
 import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';
 import { createJobRunner, errorLine, idleJob } from './jobs.ts';
@@ -32,6 +34,8 @@ export interface StudioDeps {
   readonly hub?: HubDeps;
   /** The Hub endpoint to start with (the page's `?hub=`); default https://huggingface.co. */
   readonly hubEndpoint?: string;
+  /** Saved runs (IndexedDB in the browser); none: sweeps and reports are not kept. */
+  readonly runs?: RunStore;
 }
 
 export type StudioStore = StoreApi<StudioState>;
@@ -59,7 +63,8 @@ export function initialData(): StudioData {
     datasets: {},
     sweep: idleJob(),
     shown: null,
-    overlay: null,
+    overlays: [],
+    runs: { status: 'loading', records: [], error: null },
     reportError: null,
     tryIt: idleJob(),
     diagnostics: null,
@@ -84,6 +89,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
 
   return createStore<StudioState>()((set, get) => {
     const jobs = createJobRunner<StudioState>({ get, set: (p) => set(p) }, now);
+    const runs = runActions(deps.runs, (p) => set(p), get);
     const setSlot = (slot: SlotId, state: SlotState) => set({ slots: { ...get().slots, [slot]: state } });
     const rememberedName = (slot: SlotId) => remembered.get(slot)?.name ?? null;
     /**
@@ -192,7 +198,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
           }
           set({ slots });
         }
-        await get().refreshCompat();
+        await Promise.all([get().loadRuns(), get().refreshCompat()]);
         await get().refreshHubCache();
       },
 
@@ -311,7 +317,8 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       cancel(job) {
         jobs.cancel(job);
       },
-      ...evaluationActions(engine, (p) => set(p), get, jobs),
+      ...evaluationActions(engine, (p) => set(p), get, jobs, runs),
+      ...runs.actions,
       ...hubActions(deps.hub, (p) => set(p), get, jobs, openSlotNow),
       dismissNotice() {
         set({ notice: null });
