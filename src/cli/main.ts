@@ -10,12 +10,13 @@ import { notAVectorReason, vectorOrigin } from '../core/checkpoint/vector-origin
 import { parseFloatDtype } from '../core/dtype.ts';
 import { executePlan } from '../core/merge/execute.ts';
 import { MergeError, planMerge } from '../core/merge/plan.ts';
-import { applyRecipe, extractRecipe, mergeRecipe, type Recipe, type Rule } from '../core/merge/recipe.ts';
+import { applyRecipe, composeRecipe, extractRecipe, mergeRecipe, type Recipe, type Rule } from '../core/merge/recipe.ts';
 import { mergeToFolder } from '../core/merge/run.ts';
 import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
 import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '../node/backend.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
-import { isUserError } from './errors.ts';
+import { composition, termCollectors } from './compose.ts';
+import { isUserError, UsageError } from './errors.ts';
 import { formatBytes, progressBar } from './progress.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerExport } from './export-command.ts';
@@ -139,6 +140,14 @@ function addWriteOptions(cmd: Command): Command {
     .option('--alpha-for <pattern=alpha>', 'α for tensors matching a glob (repeatable; the last match wins)', collectRule('alpha'), []);
 }
 
+/** A full checkpoint given as a vector would add α·θ: refuse what is not marked as a vector. */
+function checkVector(checkpoint: Checkpoint, dir: string, allowUnmarked: boolean): void {
+  const origin = vectorOrigin(checkpoint);
+  const reason = notAVectorReason(origin);
+  if (reason === null || (origin.kind === 'unmarked' && allowUnmarked)) return;
+  throw new CheckpointError('NOT_A_VECTOR', `${reason}${origin.kind === 'unmarked' ? '; pass --allow-unmarked-vector if it is a vector from another tool' : ''}`, dir);
+}
+
 function rulesOf(opts: Pick<WriteOptions, 'alphaFor' | 'exclude'>): Rule[] {
   return [...opts.alphaFor, ...opts.exclude];
 }
@@ -216,26 +225,36 @@ export function buildProgram(signal: AbortSignal): Command {
       .option('--allow-unmarked-vector', 'accept a --vector without the "rvs.recipe" metadata rvs extract writes (a vector from another tool)'),
   ).action(async (opts: WriteOptions & { target: string; vector: string; alpha: number; allowUnmarkedVector?: boolean }) => {
     const recipe = applyRecipe(opts.alpha, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
-    await runWrite(recipe, { target: opts.target, vector: opts.vector }, opts, signal, (roles) => {
-      // A full checkpoint given as the vector would write θ_target + α·θ: refuse what is not marked as a vector.
-      const origin = vectorOrigin(roles.get('vector')!);
-      const reason = notAVectorReason(origin);
-      if (reason === null || (origin.kind === 'unmarked' && opts.allowUnmarkedVector)) return;
-      throw new CheckpointError('NOT_A_VECTOR', `${reason}${origin.kind === 'unmarked' ? '; pass --allow-unmarked-vector if it is a vector from another tool' : ''}`, opts.vector);
-    });
+    await runWrite(recipe, { target: opts.target, vector: opts.vector }, opts, signal, (roles) => checkVector(roles.get('vector')!, opts.vector, opts.allowUnmarkedVector ?? false));
   });
 
+  const collect = termCollectors();
   addWriteOptions(
     program
       .command('merge')
-      .description('write θ_target + α·(θ_GRPO − θ_SFT) in one pass (the vector is never written)')
-      .requiredOption('--sft <dir>', 'SFT checkpoint')
-      .requiredOption('--grpo <dir>', 'GRPO checkpoint')
+      .description('write θ_target + α·(θ_GRPO − θ_SFT) in one pass (the vector is never written), or θ_target + Σᵢ αᵢ·vᵢ over several --pair/--vector terms')
       .requiredOption('--target <dir>', 'target checkpoint')
-      .requiredOption('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha),
-  ).action(async (opts: WriteOptions & { sft: string; grpo: string; target: string; alpha: number }) => {
-    const recipe = mergeRecipe(opts.alpha, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
-    await runWrite(recipe, { target: opts.target, sft: opts.sft, grpo: opts.grpo }, opts, signal);
+      .option('--sft <dir>', 'SFT checkpoint')
+      .option('--grpo <dir>', 'GRPO checkpoint')
+      .option('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha)
+      .option('--pair <sft,grpo=alpha>', 'a term α·(θ_GRPO − θ_SFT) (repeatable; terms add in command-line order)', collect.pair)
+      .option('--vector <dir=alpha>', 'a term α·v for a vector written by rvs extract (repeatable)', collect.vector)
+      .option('--allow-unmarked-vector', 'accept a --vector without the "rvs.recipe" metadata rvs extract writes (a vector from another tool)'),
+  ).action(async (opts: WriteOptions & { sft?: string; grpo?: string; target: string; alpha?: number; allowUnmarkedVector?: boolean }) => {
+    const classic = opts.sft !== undefined || opts.grpo !== undefined || opts.alpha !== undefined;
+    if (classic && collect.terms.length > 0) throw new UsageError('merge: give either --sft/--grpo/--alpha or --pair/--vector terms, not both');
+    if (classic) {
+      const missing = (['sft', 'grpo', 'alpha'] as const).filter((k) => opts[k] === undefined).map((k) => `--${k}`);
+      if (missing.length > 0) throw new UsageError(`merge: missing ${missing.join(', ')} (required with --sft/--grpo/--alpha)`);
+      const recipe = mergeRecipe(opts.alpha!, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
+      await runWrite(recipe, { target: opts.target, sft: opts.sft!, grpo: opts.grpo! }, opts, signal);
+      return;
+    }
+    const { dirs, vectors, vectorRoles } = composition(opts.target, collect.terms);
+    const recipe = composeRecipe('target', vectors, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
+    await runWrite(recipe, dirs, opts, signal, (roles) => {
+      for (const role of vectorRoles) checkVector(roles.get(role)!, dirs[role]!, opts.allowUnmarkedVector ?? false);
+    });
   });
 
   program

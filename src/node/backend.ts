@@ -40,7 +40,7 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
         name: backend.name,
         maxChunkElements: backend.maxChunkElements,
         run: (task, inputs, output) => backend.run(task, inputs, output),
-        ...(backend.allocateSlot ? { allocateSlot: () => backend.allocateSlot!() } : {}),
+        ...(backend.allocateArea ? { allocateArea: () => backend.allocateArea!() } : {}),
         async dispose() {
           await backend.dispose();
           gpu.device.destroy();

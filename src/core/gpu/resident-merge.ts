@@ -1,6 +1,6 @@
 /**
- * A merge that lives on the GPU: the input tensors of a plan (θ_target, θ_SFT, θ_GRPO, in their own
- * dtypes) are uploaded once, and `apply(plan)` writes the result of each job, float32 or float16
+ * A merge that lives on the GPU: the input tensors of a plan (θ_target, θ_SFT, θ_GRPO, or any
+ * recipe's inputs, in their own dtypes) are uploaded once, and `apply(plan)` writes the result of each job, float32 or float16
  * (`weightsDtype`), straight into the weight buffers a model session reads (graph inputs bound with
  * `Tensor.fromGpuBuffer`). A new α is a new plan (headers only) and one kernel pass over resident
  * data: no checkpoint is read again and the session stays as it is.
@@ -16,9 +16,9 @@
 import { dtypeSize, encodeFromF32, type FloatDtype } from '../dtype.ts';
 import type { Checkpoint, TensorLocation } from '../checkpoint/checkpoint.ts';
 import { streamWeightF32 } from '../model/weights.ts';
-import { OP_INPUTS } from '../merge/kernel.ts';
+import { taskProblem } from '../merge/kernel.ts';
 import { asFloat, type MergePlan, type TensorJob } from '../merge/plan.ts';
-import { createMergeKernel, GpuKernelError, gpuBytes, type WgslSources } from './merge-webgpu.ts';
+import { createMergeKernel, GpuKernelError, gpuBytes, PARAMS_BYTES, planPasses, type WgslSources } from './merge-webgpu.ts';
 
 const Usage = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, UNIFORM: 0x40 } as const;
 
@@ -116,20 +116,27 @@ export async function createResidentMerge(
       residentBytes += buffer.size;
       return { key, dims, dtype, buffer };
     });
-    const params = keys.map((_, i) => {
-      const b = device.createBuffer({ label: `${label}/params/${i}`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST });
-      created.push(b);
-      return b;
-    });
+    // Params per job and pass, and two float32 carry buffers for jobs split into passes, grown as plans need.
+    const params: GPUBuffer[][] = keys.map(() => []);
+    let carry: [GPUBuffer, GPUBuffer] | null = null;
+    const carryFor = (count: number): [GPUBuffer, GPUBuffer] => {
+      const bytes = residentBufferBytes(gpuBytes('F32', count));
+      if (carry && carry[0].size >= bytes) return carry;
+      carry?.forEach((b) => b.destroy());
+      const make = (j: number) => device.createBuffer({ label: `${label}/carry${j}`, size: bytes, usage: Usage.STORAGE });
+      carry = [make(0), make(1)];
+      return carry;
+    };
 
     return {
       weights,
       residentBytes,
       async apply(next) {
         const nextJobs = jobsFor(next, keys);
-        const pipelines = await Promise.all(
-          nextJobs.map((job) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: dtype, stats: false, output: true })),
+        const passes = nextJobs.map((job) =>
+          planPasses({ base: job.base, terms: job.terms, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: dtype, stats: false, output: true }),
         );
+        const pipelines = await Promise.all(passes.map((p) => kernel.pipelines(p)));
         device.pushErrorScope('validation');
         const encoder = device.createCommandEncoder({ label: `${label}/encoder` });
         const pass = encoder.beginComputePass({ label: `${label}/pass` });
@@ -139,9 +146,16 @@ export async function createResidentMerge(
             if (!buffer) throw new GpuKernelError('INVALID_TASK', `${label}: ${job.name}: input ${loc.info.name} of ${loc.shard.file} is not resident; create a new resident merge for this plan`);
             return buffer;
           });
-          kernel.writeParams(params[i]!, job.count, Math.fround(job.alpha));
-          const bindGroup = kernel.bindGroup({ params: params[i]!, inputs: ins, output: weights[i]!.buffer }, `${label}/bind/${job.name}`);
-          kernel.dispatch(pass, pipelines[i]!, bindGroup, job.count);
+          const own = params[i]!;
+          while (own.length < passes[i]!.length) own.push(device.createBuffer({ label: `${label}/params/${i}/${own.length}`, size: PARAMS_BYTES, usage: Usage.UNIFORM | Usage.COPY_DST }));
+          kernel.encodePasses(
+            pass,
+            passes[i]!,
+            pipelines[i]!,
+            job.count,
+            { params: own, inputs: ins, output: weights[i]!.buffer, ...(passes[i]!.length > 1 ? { carry: carryFor(job.count) } : {}) },
+            `${label}/${job.name}`,
+          );
         });
         pass.end();
         device.queue.submit([encoder.finish()]);
@@ -150,7 +164,7 @@ export async function createResidentMerge(
         await device.queue.onSubmittedWorkDone();
       },
       destroy() {
-        for (const b of created) b.destroy();
+        for (const b of [...created, ...params.flat(), ...(carry ?? [])]) b.destroy();
         kernel.destroy();
       },
     };
@@ -195,7 +209,8 @@ function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonl
     if (job.shape.length !== dims.length || job.shape.some((d, i) => d !== dims[i])) {
       throw new GpuKernelError('INVALID_TASK', `${key}: plan shape [${job.shape.join(', ')}] differs from the model's [${dims.join(', ')}]`);
     }
-    if (job.inputs.length !== OP_INPUTS[job.op].length) throw new GpuKernelError('INVALID_TASK', `${key}: ${job.op} needs ${OP_INPUTS[job.op].length} inputs`);
+    const problem = taskProblem({ base: job.base, terms: job.terms, inputDtypes: job.inputs.map((l) => l.info.dtype as FloatDtype) });
+    if (problem) throw new GpuKernelError('INVALID_TASK', `${key}: ${problem}`);
     for (const loc of job.inputs) {
       const dtype = loc.info.dtype as FloatDtype;
       if (dtypeSize(dtype) * job.count !== loc.info.end - loc.info.begin) throw new GpuKernelError('INVALID_TASK', `${key}: input ${loc.info.name} has an unexpected size`);

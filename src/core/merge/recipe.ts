@@ -3,10 +3,12 @@
  *
  *   θ = base + Σᵢ αᵢ·(plusᵢ − minusᵢ)          (task arithmetic; base null → the vector itself)
  *
- * Checkpoints are named by role ("target", "sft", "grpo", "vector"), bound to folders at planning.
- * Rules adjust α per tensor by name pattern; the last matching rule wins. Today's kernels run one
- * vector at a time; composition (several vectors, negation, analogy), TIES/DARE sparsification and
- * perturbations extend `vectors` and `method` without changing this shape.
+ * Checkpoints are named by role ("target", "sft", "grpo", "vector", or any name a front end
+ * chooses), bound to folders at planning. Any number of vectors, each from a pair (plus − minus) or
+ * a stored vector (plus alone), each with its own α: negation is a negative α, an analogy
+ * vₐ − v_b + v_c three vectors with α = 1, −1, 1. The deltas are summed in order, then added to the
+ * base (kernel.ts). Rules adjust α per tensor by name pattern, for every vector or for the one
+ * numbered `vector` (0-based); the last matching rule wins.
  */
 import { z } from 'zod';
 import { FLOAT_DTYPES } from '../dtype.ts';
@@ -21,6 +23,8 @@ export const ruleSchema = z
     alpha: z.number().finite().optional(),
     /** Keep matching tensors at the base's values. */
     exclude: z.boolean().optional(),
+    /** Only for this vector (index into `vectors`); absent: every vector. */
+    vector: z.number().int().nonnegative().optional(),
   })
   .strict()
   .refine((r) => (r.alpha === undefined) !== (r.exclude === undefined), {
@@ -49,6 +53,7 @@ export const recipeSchema = z
   .strict();
 
 export type Recipe = z.infer<typeof recipeSchema>;
+export type RecipeVector = z.infer<typeof vectorSchema>;
 export type Rule = z.infer<typeof ruleSchema>;
 
 export class RecipeError extends Error {
@@ -62,6 +67,8 @@ export function parseRecipe(input: unknown): Recipe {
     const first = result.error.issues[0]!;
     throw new RecipeError(`recipe: ${first.path.join('.') || '(root)'}: ${first.message}`);
   }
+  const bad = result.data.rules.findIndex((r) => r.vector !== undefined && r.vector >= result.data.vectors.length);
+  if (bad >= 0) throw new RecipeError(`recipe: rules.${bad}.vector: there are ${result.data.vectors.length} vectors`);
   return result.data;
 }
 
@@ -98,6 +105,18 @@ export function applyRecipe(alpha: number, options: { rules?: Rule[]; dtype?: Re
     vectors: [{ plus: 'vector', alpha }],
     rules: options.rules ?? [],
     dtype: options.dtype ?? 'auto',
+  });
+}
+
+/** θ_base + Σᵢ αᵢ·vᵢ over several vectors (pairs or stored vectors), in order. */
+export function composeRecipe(base: string | null, vectors: RecipeVector[], options: { rules?: Rule[]; dtype?: Recipe['dtype'] } = {}): Recipe {
+  return parseRecipe({
+    schema: RECIPE_SCHEMA,
+    method: 'task_arithmetic',
+    base,
+    vectors,
+    rules: options.rules ?? [],
+    dtype: options.dtype ?? (base === null ? 'F32' : 'auto'),
   });
 }
 
