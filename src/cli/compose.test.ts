@@ -1,6 +1,6 @@
 // `rvs merge` with several terms (--pair SFT,GRPO=α, --vector DIR=α): the same bytes as the core's
 // composed recipe, the classic --sft/--grpo/--alpha as its one-pair case, and one-line usage errors.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,3 +85,68 @@ describe('rvs merge --pair / --vector', () => {
     expect((await readdir(tmp)).includes('bad')).toBe(false);
   });
 });
+
+describe('rvs merge --config (mergekit YAML)', () => {
+  const authors = () => `merge_method: linear
+models:
+  - model: ${dir('target')}
+    parameters:
+      weight: 1.0
+  - model: ${dir('sft')}
+    parameters:
+      weight: -1.0
+  - model: ${dir('grpo')}
+    parameters:
+      weight: 1.0
+parameters:
+  normalize: false
+dtype: bfloat16
+`;
+
+  it("the authors' config gives the bytes of rvs merge --alpha 1 --dtype bf16", async () => {
+    await writeFile(dir('authors.yml'), authors());
+    const [a, b] = await Promise.all([
+      rvs('merge', '--backend', 'cpu', '--config', dir('authors.yml'), '--out', dir('from-config')),
+      rvs('merge', '--backend', 'cpu', '--target', dir('target'), '--sft', dir('sft'), '--grpo', dir('grpo'), '--alpha', '1', '--dtype', 'bf16', '--out', dir('from-merge')),
+    ]);
+    expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
+    const [c, m] = await Promise.all([open('from-config'), open('from-merge')]);
+    await expectSameTensors(c, m);
+    await Promise.all([closeCheckpoint(c), closeCheckpoint(m)]);
+  });
+
+  it('--arith mergekit runs on the CPU and writes something else than exact float32 for α = 0.3', async () => {
+    const yaml = `merge_method: task_arithmetic\nbase_model: ${dir('sft')}\nmodels:\n  - model: ${dir('target')}\n    parameters: {weight: 1.0}\n  - model: ${dir('grpo')}\n    parameters: {weight: 0.3}\ndtype: bfloat16\n`;
+    await writeFile(dir('ta.yml'), yaml);
+    const [mk, f32] = await Promise.all([
+      rvs('merge', '--config', dir('ta.yml'), '--arith', 'mergekit', '--out', dir('ta-mergekit')),
+      rvs('merge', '--config', dir('ta.yml'), '--backend', 'cpu', '--out', dir('ta-float32')),
+    ]);
+    expect([mk.code, f32.code], mk.stderr + f32.stderr).toEqual([0, 0]);
+    expect(mk.stderr).toMatch(/cpu/);
+    const [x, y] = await Promise.all([open('ta-mergekit'), open('ta-float32')]);
+    let differ = 0;
+    for (const name of x.tensors.keys()) if (!Buffer.from(await tensorBytes(x, name)).equals(Buffer.from(await tensorBytes(y, name)))) differ++;
+    expect(differ).toBeGreaterThan(0);
+    await Promise.all([closeCheckpoint(x), closeCheckpoint(y)]);
+  });
+
+  it('an unknown key, an unknown method, or --config with model options: exit 2, one line naming it', async () => {
+    await writeFile(dir('bad-key.yml'), `${authors()}tokenizer_source: union\n`);
+    await writeFile(dir('bad-method.yml'), authors().replace('linear', 'model_stock'));
+    const cases: [string[], RegExp][] = [
+      [['--config', dir('bad-key.yml')], /bad-key\.yml: unknown or unsupported key "tokenizer_source"/],
+      [['--config', dir('bad-method.yml')], /bad-method\.yml: unknown or unsupported merge_method "model_stock"/],
+      [['--config', dir('authors.yml'), '--target', dir('target')], /--config names the models itself; drop --target/],
+      [['--config', dir('authors.yml'), '--arith', 'mergekit', '--backend', 'webgpu'], /--arith mergekit runs on the CPU/],
+      [['--config', dir('nope.yml')], /nope\.yml: cannot read/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await rvs('merge', ...args, '--out', dir('bad-config'));
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+

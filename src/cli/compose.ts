@@ -4,8 +4,13 @@
  *   --vector DIR=α      vᵢ a vector written by rvs extract
  * Negation is a negative α, an analogy vₐ − v_b + v_c three terms with α = 1, −1, 1. The classic
  * --sft/--grpo/--alpha is the one-pair case. A folder named twice is opened (and read) once.
+ * `--config FILE` reads a mergekit YAML instead (core/merge/mergekit-config.ts).
  */
 import { InvalidArgumentError } from 'commander';
+import { readFile } from 'node:fs/promises';
+import type { FloatDtype } from '../core/dtype.ts';
+import { mergekitRecipe, parseMergekitConfig } from '../core/merge/mergekit-config.ts';
+import { parseRecipe, type Recipe, type Rule } from '../core/merge/recipe.ts';
 import type { RecipeVector } from '../core/merge/recipe.ts';
 import { UsageError } from './errors.ts';
 
@@ -71,4 +76,16 @@ export function composition(target: string, terms: readonly ComposeTerm[]): Comp
     return { plus: r, alpha: t.alpha };
   });
   return { dirs, vectors, vectorRoles: [...vectorRoles] };
+}
+
+/** `--config FILE`: a mergekit YAML as a recipe; --exclude/--alpha-for rules and --dtype apply on top. */
+export async function configRecipe(file: string, arith: 'float32' | 'mergekit', rules: Rule[], dtype: FloatDtype | undefined): Promise<{ recipe: Recipe; dirs: Record<string, string> }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const { recipe, dirs } = mergekitRecipe(parseMergekitConfig(text, file), arith);
+  return { recipe: parseRecipe({ ...recipe, rules: [...recipe.rules, ...rules], ...(dtype ? { dtype } : {}) }), dirs };
 }

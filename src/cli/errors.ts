@@ -1,6 +1,7 @@
 /** Which failures are the user's input (exit 2) rather than ours or the machine's (exit 1). */
 import { CheckpointError } from '../core/checkpoint/checkpoint.ts';
 import { EvalError } from '../core/eval/errors.ts';
+import { MergekitConfigError } from '../core/merge/mergekit-config.ts';
 import { MergeError } from '../core/merge/plan.ts';
 import { RecipeError } from '../core/merge/recipe.ts';
 import { ExportReportError } from '../core/report/export.ts';
@@ -24,5 +25,5 @@ export function isUserError(e: unknown): boolean {
   if (e instanceof ModelRunError) return e.code !== 'CANCELLED';
   if (e instanceof EvalError) return e.code !== 'CANCELLED';
   if (e instanceof ModelConfigError || e instanceof OnnxGraphError || e instanceof TextError) return true;
-  return e instanceof CheckpointError || e instanceof RecipeError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError || e instanceof EvalError || e instanceof ReportError || e instanceof ExportReportError;
+  return e instanceof CheckpointError || e instanceof RecipeError || e instanceof MergekitConfigError || e instanceof FsError || e instanceof UsageError || e instanceof BackendError || e instanceof EvalError || e instanceof ReportError || e instanceof ExportReportError;
 }

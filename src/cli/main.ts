@@ -15,7 +15,7 @@ import { mergeToFolder } from '../core/merge/run.ts';
 import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
 import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '../node/backend.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
-import { composition, termCollectors } from './compose.ts';
+import { composition, configRecipe, termCollectors } from './compose.ts';
 import { isUserError, UsageError } from './errors.ts';
 import { formatBytes, progressBar } from './progress.ts';
 import { registerEvalCommands } from './eval-commands.ts';
@@ -232,15 +232,30 @@ export function buildProgram(signal: AbortSignal): Command {
   addWriteOptions(
     program
       .command('merge')
-      .description('write θ_target + α·(θ_GRPO − θ_SFT) in one pass (the vector is never written), or θ_target + Σᵢ αᵢ·vᵢ over several --pair/--vector terms')
-      .requiredOption('--target <dir>', 'target checkpoint')
+      .description('write θ_target + α·(θ_GRPO − θ_SFT) in one pass (the vector is never written), θ_target + Σᵢ αᵢ·vᵢ over --pair/--vector terms, or a mergekit config')
+      .option('--target <dir>', 'target checkpoint')
       .option('--sft <dir>', 'SFT checkpoint')
       .option('--grpo <dir>', 'GRPO checkpoint')
       .option('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha)
       .option('--pair <sft,grpo=alpha>', 'a term α·(θ_GRPO − θ_SFT) (repeatable; terms add in command-line order)', collect.pair)
       .option('--vector <dir=alpha>', 'a term α·v for a vector written by rvs extract (repeatable)', collect.vector)
-      .option('--allow-unmarked-vector', 'accept a --vector without the "rvs.recipe" metadata rvs extract writes (a vector from another tool)'),
-  ).action(async (opts: WriteOptions & { sft?: string; grpo?: string; target: string; alpha?: number; allowUnmarkedVector?: boolean }) => {
+      .option('--allow-unmarked-vector', 'accept a --vector without the "rvs.recipe" metadata rvs extract writes (a vector from another tool)')
+      .option('--config <file>', 'run a mergekit YAML config (linear, task_arithmetic; models are local folders) instead')
+      .addOption(new Option('--arith <arith>', "with --config: exact float32 (default) or mergekit's own order of operations and rounding").choices(['float32', 'mergekit']).default('float32')),
+  ).action(async (opts: WriteOptions & { sft?: string; grpo?: string; target?: string; alpha?: number; allowUnmarkedVector?: boolean; config?: string; arith: 'float32' | 'mergekit' }) => {
+    if (opts.config !== undefined) {
+      const given = (['target', 'sft', 'grpo', 'alpha'] as const).filter((k) => opts[k] !== undefined).map((k) => `--${k}`);
+      if (collect.terms.length > 0) given.push('--pair/--vector');
+      if (given.length > 0) throw new UsageError(`merge: --config names the models itself; drop ${given.join(', ')}`);
+      const { recipe, dirs } = await configRecipe(opts.config, opts.arith, rulesOf(opts), opts.dtype);
+      // mergekit's arithmetic has only a CPU implementation.
+      if (opts.arith === 'mergekit' && opts.backend === 'webgpu') throw new UsageError("merge: --arith mergekit runs on the CPU (--backend auto, cpu or cpu-ts)");
+      const backend = opts.arith === 'mergekit' && opts.backend === 'auto' ? 'cpu' : opts.backend;
+      await runWrite(recipe, dirs, { ...opts, backend }, signal);
+      return;
+    }
+    if (opts.arith !== 'float32') throw new UsageError('merge: --arith applies to --config');
+    if (opts.target === undefined) throw new UsageError('merge: --target is required (or --config)');
     const classic = opts.sft !== undefined || opts.grpo !== undefined || opts.alpha !== undefined;
     if (classic && collect.terms.length > 0) throw new UsageError('merge: give either --sft/--grpo/--alpha or --pair/--vector terms, not both');
     if (classic) {

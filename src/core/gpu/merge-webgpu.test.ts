@@ -10,7 +10,7 @@ import { randomTask } from '../merge/kernel-testing.ts';
 /** A task of one of the paper's shapes, with its name and α kept for the messages and the subnormal mask. */
 type OpTask = KernelTask & { readonly op: ShapeName; readonly alpha: number };
 import { loadShaders, openNodeGpu, type NodeGpu } from '../../node/webgpu.ts';
-import { chunkLimit, createWebGpuBackend, dispatchSize, GpuKernelError } from './merge-webgpu.ts';
+import { chunkLimit, createWebGpuBackend, dispatchSize, GpuKernelError, planPasses } from './merge-webgpu.ts';
 import { mulberry32 } from '../testing/random.ts';
 
 let openError: unknown = null;
@@ -321,16 +321,16 @@ describe.skipIf(!gpu)(`WebGPU merge kernel on ${gpu?.adapterName ?? 'no adapter'
     };
     await withBackend(async (backend) => {
       let passes = 0;
-      for (let seed = 1; seed <= 40; seed++) {
+      for (let seed = 1; seed <= 24; seed++) {
         const t = randomTask(seed, [1, 2, 1023, 4097, 65_537][seed % 5]!, seed % 3 === 0 ? 11 : 5);
-        if (t.inputDtypes.length > 6) passes++;
+        if (planPasses(t).length > 1) passes++;
         const inputs = t.inputDtypes.map((d, i) => values(d, t.count, seed * 13 + i));
         const result = await backend.run(t, inputs);
         expectStatsClose(result.stats, expectSameAsCpu(t, inputs, result.output, false).stats);
       }
-      expect(passes).toBeGreaterThan(3);
+      expect(passes).toBeGreaterThanOrEqual(3);
     });
-  });
+  }, 600_000);
 
   it('gives the same results with many small chunks in flight at once', async () => {
     await withBackend(

@@ -5,6 +5,7 @@
  * block, fold the terms, add to the base, encode, next block — one pass over the chunk's memory.
  */
 import { decodeToF32, dtypeSize, encodeFromF32 } from '../dtype.ts';
+import { runMergekitKernel } from './mergekit-kernel.ts';
 import { taskProblem, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask } from './kernel.ts';
 
 export const CPU_CHUNK_ELEMENTS = 1 << 21;
@@ -63,6 +64,7 @@ export class KernelTaskError extends Error {
 export function runCpuKernel(task: KernelTask, inputs: readonly Uint8Array[], into?: Uint8Array): KernelResult {
   const problem = taskProblem(task);
   if (problem) throw new KernelTaskError(`cpu kernel: ${problem}`);
+  if (task.arith) return runMergekitKernel({ ...task, arith: task.arith }, inputs, into);
   const { count, terms } = task;
   const sizes = task.inputDtypes.map(dtypeSize);
   const outSize = dtypeSize(task.outDtype);

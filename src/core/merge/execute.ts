@@ -146,6 +146,7 @@ async function runChunk(chunk: Chunk, area: Slot, backend: KernelBackend, stats:
     count,
     stats: stats && job.terms.length > 0,
     output,
+    ...(job.arith ? { arith: job.arith } : {}),
   };
   return backend.run(task, inputs, slot.output);
 }

@@ -51,6 +51,16 @@ export interface KernelTask {
   readonly stats: boolean;
   /** Produce the output bytes (false: statistics only). */
   readonly output: boolean;
+  /** mergekit's arithmetic instead of the float32 fold (mergekit-kernel.ts; CPU backends only). */
+  readonly arith?: MergekitArith | undefined;
+}
+
+/** `--arith mergekit`: see mergekit-kernel.ts. */
+export interface MergekitArith {
+  /** mergekit's `dtype`: what tensors are loaded as and every op rounds to. */
+  readonly work: FloatDtype;
+  /** Normalisation divisor W(Σ wᵢ), or null. */
+  readonly divisor: number | null;
 }
 
 /** Sums over a chunk; ref is the first term's minus input (0 when it has none). */

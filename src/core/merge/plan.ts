@@ -8,7 +8,8 @@ import type { Checkpoint, TensorLocation } from '../checkpoint/checkpoint.ts';
 import { compareCheckpoints, resolveTensor, type CompatReport } from '../checkpoint/compat.ts';
 import { numElements } from '../safetensors/header.ts';
 import type { TensorSpec } from '../safetensors/writer.ts';
-import { MAX_INPUTS, type KernelTerm } from './kernel.ts';
+import { MAX_INPUTS, type KernelTerm, type MergekitArith } from './kernel.ts';
+import { mergekitDivisor } from './mergekit-kernel.ts';
 import { globToRegExp, type Recipe } from './recipe.ts';
 
 export type MergeErrorCode = 'INCOMPATIBLE' | 'MISSING_ROLE' | 'UNSUPPORTED' | 'CANCELLED';
@@ -40,6 +41,8 @@ export interface TensorJob {
   readonly outDtype: SafetensorsDtype;
   /** Same dtype in and out with a copy: the bytes are passed through without decoding. */
   readonly raw: boolean;
+  /** mergekit's arithmetic (recipe.mergekit), else null: the float32 fold. */
+  readonly arith: MergekitArith | null;
 }
 
 export interface MergePlan {
@@ -87,10 +90,12 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
       for (const r of rules) if ((r.vector === undefined || r.vector === k) && r.regexp.test(name)) alpha = r.exclude ? 'exclude' : r.alpha!;
       return alpha;
     });
-  // With a base, excluded and α = 0 terms are dropped; a tensor with none left copies the base.
+  // With a base, excluded and α = 0 terms are dropped (mergekit's arithmetic keeps α = 0 terms, as
+  // mergekit computes them); a tensor with none left copies the base.
+  const mk = recipe.mergekit;
   const termsFor = (name: string): KernelTerm[] =>
     alphasFor(name).flatMap((a, k) => {
-      if (a === 'exclude' || (base !== null && a === 0)) return [];
+      if (a === 'exclude' || (base !== null && a === 0 && !mk)) return [];
       const v = vectors[k]!;
       return [{ plus: v.plus, minus: v.minus, alpha: Math.fround(a) }];
     });
@@ -113,7 +118,7 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
     if (base !== null && terms.length === 0) {
       // A copy of the base: bytes pass through unchanged when the dtype stays.
       if (!isFloatDtype(inDtype)) outDtype = inDtype;
-      tensors.push({ name, shape, count, op: 'copy', alpha: 0, base: true, terms: [], inputs: [loc], outDtype, raw: outDtype === inDtype });
+      tensors.push({ name, shape, count, op: 'copy', alpha: 0, base: true, terms: [], inputs: [loc], outDtype, raw: outDtype === inDtype, arith: null });
       continue;
     }
     if (terms.length === 0) continue; // not part of the vector
@@ -122,7 +127,8 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
     const at = new Map(used.map((i, j) => [i, j]));
     const local = terms.map((t) => ({ plus: at.get(t.plus)!, minus: t.minus === null ? null : at.get(t.minus)!, alpha: t.alpha }));
     const inputs = used.map((i) => resolveTensor(checkpoints[i]!, name)!);
-    tensors.push({ name, shape, count, op: opLabel(base !== null, local), alpha: local[0]!.alpha, base: base !== null, terms: local, inputs, outDtype, raw: false });
+    const arith = mk ? { work: mk.dtype, divisor: mk.normalize ? mergekitDivisor(mk.dtype, local.map((t) => t.alpha), mk.method) : null } : null;
+    tensors.push({ name, shape, count, op: opLabel(base !== null, local), alpha: local[0]!.alpha, base: base !== null, terms: local, inputs, outDtype, raw: false, arith });
   }
   const outputs = tensors.map((t) => ({ name: t.name, dtype: t.outDtype, shape: t.shape }));
   const inputBytes = tensors.reduce((n, t) => n + t.inputs.reduce((m, i) => m + i.info.end - i.info.begin, 0), 0);

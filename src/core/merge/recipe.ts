@@ -49,6 +49,19 @@ export const recipeSchema = z
     rules: z.array(ruleSchema).default([]),
     /** Output dtype; "auto" keeps each tensor's dtype in the base (or F32 for a vector). */
     dtype: z.enum(['auto', ...FLOAT_DTYPES]).default('auto'),
+    /**
+     * Compute as mergekit does (mergekit-kernel.ts) instead of the exact float32 fold: its method
+     * (linear: Σ wᵢ·θᵢ over single-input vectors; task_arithmetic: base + Σ wᵢ·(θᵢ − base)), its
+     * `dtype` (every op rounds to it) and `normalize`.
+     */
+    mergekit: z
+      .object({
+        method: z.enum(['linear', 'task_arithmetic']),
+        dtype: z.enum(FLOAT_DTYPES),
+        normalize: z.boolean(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

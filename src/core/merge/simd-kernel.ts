@@ -4,7 +4,7 @@
  * can stand for "the CPU backend"; this one is several times faster.
  */
 import { dtypeSize, type FloatDtype } from '../dtype.ts';
-import { CPU_CHUNK_ELEMENTS, KernelTaskError, statsOfDifference, statsOfVector } from './cpu-kernel.ts';
+import { CPU_CHUNK_ELEMENTS, KernelTaskError, runCpuKernel, statsOfDifference, statsOfVector } from './cpu-kernel.ts';
 import { areaBytes, carveArea, chunkElementsFor, MAX_INPUTS, taskProblem, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask } from './kernel.ts';
 import { SIMD_KERNEL_WASM_BASE64 } from './simd-kernel.wasm.ts';
 
@@ -77,6 +77,8 @@ export async function createSimdBackend(maxChunkElements = CPU_CHUNK_ELEMENTS, s
     const { count, terms } = task;
     const problem = taskProblem(task) ?? (inputs.length > MAX_INPUTS ? `${inputs.length} inputs exceed ${MAX_INPUTS}` : null);
     if (problem) throw new KernelTaskError(`simd kernel: ${problem}`);
+    // mergekit's arithmetic has only the scalar implementation.
+    if (task.arith) return runCpuKernel(task, inputs, into);
     const limit = chunkElementsFor(maxChunkElements, inputs.length);
     if (count > limit) throw new RangeError(`chunk of ${count} elements exceeds ${limit} (${inputs.length} inputs)`);
     const copyIn = carveArea(new Uint8Array(k.memory.buffer, copyArea, area), inputs.length);
