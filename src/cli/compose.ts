@@ -79,13 +79,13 @@ export function composition(target: string, terms: readonly ComposeTerm[]): Comp
 }
 
 /** `--config FILE`: a mergekit YAML as a recipe; --exclude/--alpha-for rules and --dtype apply on top. */
-export async function configRecipe(file: string, arith: 'float32' | 'mergekit', rules: Rule[], dtype: FloatDtype | undefined): Promise<{ recipe: Recipe; dirs: Record<string, string> }> {
+export async function configRecipe(file: string, arith: 'float32' | 'mergekit', rules: Rule[], dtype: FloatDtype | undefined, seed = 0): Promise<{ recipe: Recipe; dirs: Record<string, string> }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
     throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const { recipe, dirs } = mergekitRecipe(parseMergekitConfig(text, file), arith);
+  const { recipe, dirs } = mergekitRecipe(parseMergekitConfig(text, file), arith, seed);
   return { recipe: parseRecipe({ ...recipe, rules: [...recipe.rules, ...rules], ...(dtype ? { dtype } : {}) }), dirs };
 }

@@ -31,6 +31,12 @@ function parseAlpha(text: string): number {
   return x;
 }
 
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > 0xffffffff) throw new InvalidArgumentError('expected an integer from 0 to 4294967295');
+  return n;
+}
+
 function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?$/i.exec(text.trim());
   if (!m) throw new InvalidArgumentError('expected a size such as 2GB, 500MB or 1048576');
@@ -241,20 +247,22 @@ export function buildProgram(signal: AbortSignal): Command {
       .option('--vector <dir=alpha>', 'a term α·v for a vector written by rvs extract (repeatable)', collect.vector)
       .option('--allow-unmarked-vector', 'accept a --vector without the "rvs.recipe" metadata rvs extract writes (a vector from another tool)')
       .option('--config <file>', 'run a mergekit YAML config (linear, task_arithmetic; models are local folders) instead')
-      .addOption(new Option('--arith <arith>', "with --config: exact float32 (default) or mergekit's own order of operations and rounding").choices(['float32', 'mergekit']).default('float32')),
-  ).action(async (opts: WriteOptions & { sft?: string; grpo?: string; target?: string; alpha?: number; allowUnmarkedVector?: boolean; config?: string; arith: 'float32' | 'mergekit' }) => {
+      .addOption(new Option('--arith <arith>', "with --config: exact float32 (default) or mergekit's own order of operations and rounding").choices(['float32', 'mergekit']).default('float32'))
+      .option('--seed <n>', "with --config: seed of DARE's random drop (default 0)", parseSeed),
+  ).action(async (opts: WriteOptions & { sft?: string; grpo?: string; target?: string; alpha?: number; allowUnmarkedVector?: boolean; config?: string; arith: 'float32' | 'mergekit'; seed?: number }) => {
     if (opts.config !== undefined) {
       const given = (['target', 'sft', 'grpo', 'alpha'] as const).filter((k) => opts[k] !== undefined).map((k) => `--${k}`);
       if (collect.terms.length > 0) given.push('--pair/--vector');
       if (given.length > 0) throw new UsageError(`merge: --config names the models itself; drop ${given.join(', ')}`);
-      const { recipe, dirs } = await configRecipe(opts.config, opts.arith, rulesOf(opts), opts.dtype);
-      // mergekit's arithmetic has only a CPU implementation.
-      if (opts.arith === 'mergekit' && opts.backend === 'webgpu') throw new UsageError("merge: --arith mergekit runs on the CPU (--backend auto, cpu or cpu-ts)");
-      const backend = opts.arith === 'mergekit' && opts.backend === 'auto' ? 'cpu' : opts.backend;
+      const { recipe, dirs } = await configRecipe(opts.config, opts.arith, rulesOf(opts), opts.dtype, opts.seed ?? 0);
+      // mergekit's arithmetic and the sparsified methods have only CPU implementations.
+      const cpuOnly = opts.arith === 'mergekit' ? '--arith mergekit' : recipe.method !== 'task_arithmetic' ? recipe.method : null;
+      if (cpuOnly && opts.backend === 'webgpu') throw new UsageError(`merge: ${cpuOnly} runs on the CPU (--backend auto, cpu or cpu-ts)`);
+      const backend = cpuOnly && opts.backend === 'auto' ? 'cpu' : opts.backend;
       await runWrite(recipe, dirs, { ...opts, backend }, signal);
       return;
     }
-    if (opts.arith !== 'float32') throw new UsageError('merge: --arith applies to --config');
+    if (opts.arith !== 'float32' || opts.seed !== undefined) throw new UsageError(`merge: ${opts.seed !== undefined ? '--seed' : '--arith'} applies to --config`);
     if (opts.target === undefined) throw new UsageError('merge: --target is required (or --config)');
     const classic = opts.sft !== undefined || opts.grpo !== undefined || opts.alpha !== undefined;
     if (classic && collect.terms.length > 0) throw new UsageError('merge: give either --sft/--grpo/--alpha or --pair/--vector terms, not both');

@@ -416,6 +416,7 @@ export function createWebGpuBackend(
     const problem = taskProblem(task);
     if (problem) fail(problem);
     if (task.arith) fail("mergekit's arithmetic runs on the CPU backends only");
+    if (task.sparse) fail('ties, dare_* and breadcrumbs run on the CPU backends only');
     if (inputs.length !== task.inputDtypes.length) fail(`${task.inputDtypes.length} input dtypes for ${inputs.length} inputs`);
     if (!Number.isSafeInteger(task.count) || task.count < 0) fail(`bad element count ${task.count}`);
     if (task.count > maxChunkElements) fail(`${task.count} elements exceed the chunk limit ${maxChunkElements}`);

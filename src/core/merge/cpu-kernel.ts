@@ -6,6 +6,7 @@
  */
 import { decodeToF32, dtypeSize, encodeFromF32 } from '../dtype.ts';
 import { runMergekitKernel } from './mergekit-kernel.ts';
+import { runSparseKernel } from './sparse-kernel.ts';
 import { taskProblem, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask } from './kernel.ts';
 
 export const CPU_CHUNK_ELEMENTS = 1 << 21;
@@ -65,6 +66,7 @@ export function runCpuKernel(task: KernelTask, inputs: readonly Uint8Array[], in
   const problem = taskProblem(task);
   if (problem) throw new KernelTaskError(`cpu kernel: ${problem}`);
   if (task.arith) return runMergekitKernel({ ...task, arith: task.arith }, inputs, into);
+  if (task.sparse) return runSparseKernel({ ...task, sparse: task.sparse }, inputs, into);
   const { count, terms } = task;
   const sizes = task.inputDtypes.map(dtypeSize);
   const outSize = dtypeSize(task.outDtype);

@@ -5,7 +5,8 @@
  */
 import { dtypeSize } from '../dtype.ts';
 import type { SafetensorsWriter } from '../safetensors/writer.ts';
-import { addStats, areaBytes, carveArea, chunkElementsFor, emptyStats, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask } from './kernel.ts';
+import { addStats, areaBytes, carveArea, chunkElementsFor, emptyStats, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask, type KernelTerm } from './kernel.ts';
+import { resolveKeeps } from './thresholds.ts';
 import { asFloat, MergeError, type MergePlan, type TensorJob } from './plan.ts';
 
 export interface TensorStats {
@@ -83,11 +84,18 @@ export async function executePlan(plan: MergePlan, backend: KernelBackend, optio
     options.onProgress?.({ bytesDone, bytesTotal, tensorsDone, tensorsTotal: plan.tensors.length, tensor: chunk.job.name });
     free.push(slot);
   };
+  // ties and breadcrumbs: per-tensor thresholds first, by a streaming selection (thresholds.ts).
+  const terms = new Map<TensorJob, readonly KernelTerm[]>();
+  for (const job of plan.tensors) {
+    if (!job.sparse) continue;
+    throwIfAborted(options.signal);
+    terms.set(job, await resolveKeeps(job));
+  }
   try {
     for (const chunk of chunks(plan, chunkElements)) {
       throwIfAborted(options.signal);
       const slot = takeSlot();
-      const p = runChunk(chunk, slot, backend, wantStats, options.writer !== null).then((r): [Chunk, KernelResult, Slot] => [chunk, r, slot]);
+      const p = runChunk(chunk, slot, backend, wantStats, options.writer !== null, terms.get(chunk.job)).then((r): [Chunk, KernelResult, Slot] => [chunk, r, slot]);
       p.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
       inFlight.push(p);
       if (inFlight.length >= window) await finish(await inFlight.shift()!);
@@ -127,7 +135,7 @@ function* chunks(plan: MergePlan, chunkElements: number): Generator<Chunk> {
   }
 }
 
-async function runChunk(chunk: Chunk, area: Slot, backend: KernelBackend, stats: boolean, output: boolean): Promise<KernelResult> {
+async function runChunk(chunk: Chunk, area: Slot, backend: KernelBackend, stats: boolean, output: boolean, resolved?: readonly KernelTerm[]): Promise<KernelResult> {
   const { job, start, count } = chunk;
   const slot = carveArea(area, job.inputs.length);
   const inputs = await Promise.all(
@@ -140,13 +148,14 @@ async function runChunk(chunk: Chunk, area: Slot, backend: KernelBackend, stats:
   if (job.raw) return { output: output ? inputs[0]! : new Uint8Array(0), stats: null };
   const task: KernelTask = {
     base: job.base,
-    terms: job.terms,
+    terms: resolved ?? job.terms,
     inputDtypes: job.inputs.map((i) => asFloat(i.info.dtype)),
     outDtype: asFloat(job.outDtype),
     count,
     stats: stats && job.terms.length > 0,
     output,
     ...(job.arith ? { arith: job.arith } : {}),
+    ...(job.sparse ? { sparse: { consensus: job.sparse.consensus, normalize: job.sparse.normalize, start } } : {}),
   };
   return backend.run(task, inputs, slot.output);
 }

@@ -35,6 +35,25 @@ export interface KernelTerm {
   readonly minus: number | null;
   /** Already rounded to float32 (Math.fround). */
   readonly alpha: number;
+  /** Sparsification of d before scaling (sparse-kernel.ts); absent: every entry kept. */
+  readonly keep?: TermKeep | undefined;
+}
+
+/**
+ * Which entries of a term's d survive: a magnitude band lo ≤ |d| < hi (ties: hi = ∞;
+ * breadcrumbs: both), or a seeded random draw keeping entry i iff (hash(key, i) >>> 8) < threshold
+ * (threshold = ⌊density·2²⁴⌋), the kept ones divided by `scale` (the float32 density) when not null.
+ */
+export type TermKeep = { readonly kind: 'band'; readonly lo: number; readonly hi: number } | { readonly kind: 'random'; readonly key: number; readonly threshold: number; readonly scale: number | null };
+
+/** ties / dare_ties / breadcrumbs / dare_linear: how the sparsified terms combine (sparse-kernel.ts). */
+export interface SparseCombine {
+  /** Majority sign (of Σ pᵢ) and disjoint sum: only terms whose pᵢ has that sign count. */
+  readonly consensus: boolean;
+  /** Divide the sum by the (agreeing) terms' Σ α. */
+  readonly normalize: boolean;
+  /** Index of the chunk's first element in its tensor (the random draw's counter). */
+  readonly start: number;
 }
 
 export interface KernelTask {
@@ -53,6 +72,8 @@ export interface KernelTask {
   readonly output: boolean;
   /** mergekit's arithmetic instead of the float32 fold (mergekit-kernel.ts; CPU backends only). */
   readonly arith?: MergekitArith | undefined;
+  /** Sparsified methods (sparse-kernel.ts; CPU backends only). */
+  readonly sparse?: SparseCombine | undefined;
 }
 
 /** `--arith mergekit`: see mergekit-kernel.ts. */

@@ -61,6 +61,7 @@ describe('parsing', () => {
       ],
       baseModel: null,
       normalize: false,
+      rescale: false,
       dtype: 'BF16',
       outDtype: null,
     });
@@ -68,7 +69,7 @@ describe('parsing', () => {
 
   const errors: [string, string, MergekitConfigErrorCode, RegExp][] = [
     ['an unknown key', `${AUTHORS}tokenizer_source: union\n`, 'UNKNOWN_KEY', /merge\.yml: unknown or unsupported key "tokenizer_source"/],
-    ['an unknown method', AUTHORS.replace('linear', 'slerp'), 'UNKNOWN_METHOD', /unsupported merge_method "slerp" \(supported: linear, task_arithmetic/],
+    ['an unknown method', AUTHORS.replace('linear', 'slerp'), 'UNKNOWN_METHOD', /unsupported merge_method "slerp" \(supported: linear, task_arithmetic, ties, dare_linear, dare_ties, breadcrumbs\)/],
     ['slices', 'merge_method: linear\nslices: []\n', 'UNSUPPORTED', /"slices" are not supported/],
     ['a gradient', AUTHORS.replace('weight: -1.0', 'weight: [0, 1]'), 'UNSUPPORTED', /models\[1\]\.parameters\.weight: parameter gradients/],
     ['a filter', AUTHORS.replace('weight: -1.0', 'weight: {filter: mlp, value: 1}'), 'UNSUPPORTED', /per-tensor filters/],
@@ -167,5 +168,20 @@ dtype: bfloat16
         if (!Object.is(got![i], want)) throw new Error(`${name}[${i}]: ${got![i]} ≠ ${want}`);
       }
     }
+  });
+
+  it('ties, dare_ties and breadcrumbs configs become the recipes of those methods (mergekit\'s defaults, the seed)', async () => {
+    const yaml = (method: string, extra = '') => `merge_method: ${method}\nbase_model: /m/sft\nmodels:\n  - model: /m/grpo\n    parameters: {weight: 0.7, density: 0.5${extra}}\n  - model: /m/target\n    parameters: {weight: -0.4, density: 0.3${extra}}\ndtype: bfloat16\n`;
+    const ties = mergekitRecipe(parseMergekitConfig(yaml('ties'), 'ties.yml')).recipe;
+    expect(ties).toMatchObject({ method: 'ties', normalize: true, rescale: false, base: 'base', vectors: [{ plus: 'model1', minus: 'base', alpha: 0.7, density: 0.5 }, { plus: 'model2', minus: 'base', alpha: -0.4, density: 0.3 }], dtype: 'BF16' });
+    expect(mergekitRecipe(parseMergekitConfig(yaml('dare_ties'), 'd.yml'), 'float32', 9).recipe).toMatchObject({ method: 'dare_ties', normalize: false, rescale: true, seed: 9 });
+    expect(mergekitRecipe(parseMergekitConfig(yaml('breadcrumbs', ', gamma: 0.02'), 'b.yml')).recipe.vectors[0]).toMatchObject({ gamma: 0.02 });
+    expect(() => mergekitRecipe(parseMergekitConfig(yaml('ties'), 'ties.yml'), 'mergekit')).toThrow(/--arith mergekit covers linear and task_arithmetic, not ties/);
+    expect(() => parseMergekitConfig(yaml('ties', ', gamma: 0.1'), 'x.yml')).toThrow(/unknown parameter "gamma" for ties/);
+    // And it runs: the family through the config equals the recipe run directly.
+    const family = { sft: await member('sft'), grpo: await member('grpo'), target: await member('target') };
+    const { recipe, dirs } = mergekitRecipe(parseMergekitConfig(yaml('ties'), 'ties.yml'));
+    const out = await run(recipe, bind(dirs, family));
+    expect([...out.tensors.keys()]).toEqual([...family.sft.tensors.keys()]);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * mergekit YAML configurations in: `merge_method`, `models` (each `model` a local folder, with
- * `parameters` weight / density), `base_model`, `parameters` (normalize and per-model defaults),
+ * mergekit YAML configurations in: `merge_method` (linear, task_arithmetic, ties, dare_linear,
+ * dare_ties, breadcrumbs), `models` (each `model` a local folder, with `parameters` weight / density /
+ * gamma), `base_model`, `parameters` (normalize and per-model defaults),
  * `dtype`, `out_dtype`. Slices, parameter gradients (lists) and filters (maps) are out of scope and
  * refused, as is any key or method not listed here: one line naming it.
  *
@@ -9,7 +10,8 @@
  *                     weight exactly 1 is the fold's base, so that the authors' config (target +1,
  *                     SFT −1, GRPO +1) is `rvs merge --alpha 1` bit for bit.
  *   task_arithmetic   θ = base + Σ wᵢ·(θᵢ − base) (normalize: wᵢ / Σ w; default false).
- * With `arith: 'mergekit'` the recipe carries mergekit's own order of operations and rounding
+ *   ties, dare_*, breadcrumbs   the recipe's method of the same name (sparse-kernel.ts), seeded.
+ * With `arith: 'mergekit'` (linear and task_arithmetic) the recipe carries mergekit's own order of operations and rounding
  * (mergekit-kernel.ts) instead.
  */
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -29,7 +31,7 @@ export class MergekitConfigError extends Error {
 }
 
 /** The methods rvs runs, by mergekit's names. */
-export const MERGEKIT_METHODS = ['linear', 'task_arithmetic'] as const;
+export const MERGEKIT_METHODS = ['linear', 'task_arithmetic', 'ties', 'dare_linear', 'dare_ties', 'breadcrumbs'] as const;
 export type MergekitMethodName = (typeof MERGEKIT_METHODS)[number];
 
 const TOP_KEYS = ['merge_method', 'models', 'base_model', 'parameters', 'dtype', 'out_dtype'];
@@ -38,14 +40,21 @@ const MODEL_KEYS = ['model', 'parameters'];
 const METHOD_PARAMETERS: Record<MergekitMethodName, { perModel: string[]; global: string[]; normalize: boolean }> = {
   linear: { perModel: ['weight'], global: ['normalize'], normalize: true },
   task_arithmetic: { perModel: ['weight', 'density'], global: ['normalize', 'int8_mask', 'rescale'], normalize: false },
+  ties: { perModel: ['weight', 'density'], global: ['normalize', 'int8_mask', 'rescale'], normalize: true },
+  dare_linear: { perModel: ['weight', 'density'], global: ['normalize', 'int8_mask', 'rescale'], normalize: false },
+  dare_ties: { perModel: ['weight', 'density'], global: ['normalize', 'int8_mask', 'rescale'], normalize: false },
+  breadcrumbs: { perModel: ['weight', 'density', 'gamma'], global: ['normalize', 'int8_mask', 'rescale'], normalize: false },
 };
+/** Methods whose sparsification rescales by default (mergekit's default_rescale). */
+const RESCALES: readonly string[] = ['dare_linear', 'dare_ties'];
 const DTYPES: Record<string, FloatDtype> = { bfloat16: 'BF16', bf16: 'BF16', float16: 'F16', fp16: 'F16', half: 'F16', float32: 'F32', fp32: 'F32', float: 'F32' };
 
 export interface MergekitConfig {
   readonly method: MergekitMethodName;
-  readonly models: readonly { readonly model: string; readonly weight: number }[];
+  readonly models: readonly { readonly model: string; readonly weight: number; readonly density?: number; readonly gamma?: number }[];
   readonly baseModel: string | null;
   readonly normalize: boolean;
+  readonly rescale: boolean;
   /** mergekit's working dtype; null when the config names none (tensors stay as loaded). */
   readonly dtype: FloatDtype | null;
   readonly outDtype: FloatDtype | null;
@@ -114,17 +123,24 @@ export function parseMergekitConfig(text: string, file: string): MergekitConfig 
     const isBase = m['model'] === doc['base_model'];
     if (weightRaw === undefined && !(isBase && method === 'task_arithmetic')) fail('INVALID', `${where}: "weight" is required for ${method}`);
     const weight = weightRaw === undefined ? 0 : number(`${where}.parameters.weight`, weightRaw);
-    const density = params['density'] ?? globals['density'];
-    if (density !== undefined && number(`${where}.parameters.density`, density) !== 1) fail('UNSUPPORTED', `${where}.parameters.density: ${method} does not sparsify; density must be 1`);
-    return { model: m['model'], weight };
+    const densityRaw = params['density'] ?? globals['density'];
+    const density = densityRaw === undefined ? undefined : number(`${where}.parameters.density`, densityRaw);
+    if (density !== undefined && (density <= 0 || density > 1)) fail('INVALID', `${where}.parameters.density: ${density} is not in (0, 1]`);
+    if (density !== undefined && density !== 1 && (method === 'task_arithmetic' || method === 'linear')) fail('UNSUPPORTED', `${where}.parameters.density: ${method} does not sparsify; density must be 1`);
+    const gammaRaw = params['gamma'] ?? globals['gamma'];
+    const gamma = gammaRaw === undefined ? undefined : number(`${where}.parameters.gamma`, gammaRaw);
+    if (gamma !== undefined && (gamma < 0 || gamma >= 1)) fail('INVALID', `${where}.parameters.gamma: ${gamma} is not in [0, 1)`);
+    return { model: m['model'], weight, ...(density === undefined ? {} : { density }), ...(gamma === undefined ? {} : { gamma }) };
   });
 
   const base = doc['base_model'];
   if (base !== undefined && base !== null && typeof base !== 'string') fail('INVALID', '"base_model": expected a folder');
   const baseModel = (base as string | undefined) ?? null;
-  if (method === 'task_arithmetic' && baseModel === null) fail('INVALID', 'task_arithmetic needs a "base_model"');
+  if (method !== 'linear' && baseModel === null) fail('INVALID', `${method} needs a "base_model"`);
+  const rescale = (globals['rescale'] as boolean | undefined) ?? RESCALES.includes(method);
+  if (rescale && (method === 'ties' || method === 'breadcrumbs')) fail('UNSUPPORTED', `parameters.rescale: rescaling ${method}'s magnitude selection is not supported`);
   if (method === 'linear' && baseModel !== null && !models.some((m) => m.model === baseModel)) fail('INVALID', `linear: base_model "${baseModel}" is not among the models (it needs a weight)`);
-  return { method: method as MergekitMethodName, models, baseModel, normalize, dtype: dtypeOf('dtype'), outDtype: dtypeOf('out_dtype') };
+  return { method: method as MergekitMethodName, models, baseModel, normalize, rescale, dtype: dtypeOf('dtype'), outDtype: dtypeOf('out_dtype') };
 }
 
 export interface MergekitRecipe {
@@ -134,7 +150,7 @@ export interface MergekitRecipe {
 }
 
 /** The recipe of a config; `arith` picks exact float32 (default) or mergekit's rounding. */
-export function mergekitRecipe(config: MergekitConfig, arith: 'float32' | 'mergekit' = 'float32'): MergekitRecipe {
+export function mergekitRecipe(config: MergekitConfig, arith: 'float32' | 'mergekit' = 'float32', seed = 0): MergekitRecipe {
   const dirs: Record<string, string> = {};
   const roleOf = new Map<string, string>();
   const role = (folder: string, name: string) => {
@@ -145,13 +161,19 @@ export function mergekitRecipe(config: MergekitConfig, arith: 'float32' | 'merge
     }
     return r;
   };
-  const base = config.method === 'task_arithmetic' ? role(config.baseModel!, 'base') : null;
-  // task_arithmetic skips the base among the models, as mergekit does.
-  const models = config.models.filter((m) => config.method !== 'task_arithmetic' || m.model !== config.baseModel);
+  const base = config.method !== 'linear' ? role(config.baseModel!, 'base') : null;
+  // Task-vector methods skip the base among the models, as mergekit does.
+  const models = config.models.filter((m) => config.method === 'linear' || m.model !== config.baseModel);
   if (models.length === 0) throw new MergekitConfigError('INVALID', `${config.method}: no model besides the base`);
   const roles = models.map((m, i) => role(m.model, `model${i + 1}`));
   const weights = models.map((m) => m.weight);
   const outDtype = config.outDtype ?? config.dtype;
+  if (config.method !== 'linear' && config.method !== 'task_arithmetic') {
+    if (arith === 'mergekit') throw new MergekitConfigError('UNSUPPORTED', `--arith mergekit covers linear and task_arithmetic, not ${config.method} (its random draws and sorts are torch's own)`);
+    const vectors = models.map((m, i) => ({ plus: roles[i]!, minus: base!, alpha: m.weight, ...(m.density === undefined ? {} : { density: m.density }), ...(m.gamma === undefined ? {} : { gamma: m.gamma }) }));
+    const recipe = parseRecipe({ schema: RECIPE_SCHEMA, method: config.method, normalize: config.normalize, rescale: config.rescale, seed, base, vectors, rules: [], dtype: outDtype ?? 'auto' });
+    return { recipe, dirs };
+  }
   if (arith === 'mergekit') {
     if (config.dtype === null) throw new MergekitConfigError('INVALID', '--arith mergekit needs the config\'s "dtype" (the dtype mergekit computes in)');
     const vectors: RecipeVector[] = roles.map((r, i) => (base === null ? { plus: r, alpha: weights[i]! } : { plus: r, minus: base, alpha: weights[i]! }));

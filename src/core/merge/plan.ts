@@ -10,6 +10,7 @@ import { numElements } from '../safetensors/header.ts';
 import type { TensorSpec } from '../safetensors/writer.ts';
 import { MAX_INPUTS, type KernelTerm, type MergekitArith } from './kernel.ts';
 import { mergekitDivisor } from './mergekit-kernel.ts';
+import { drawThreshold, streamKey } from './sparse-kernel.ts';
 import { globToRegExp, type Recipe } from './recipe.ts';
 
 export type MergeErrorCode = 'INCOMPATIBLE' | 'MISSING_ROLE' | 'UNSUPPORTED' | 'CANCELLED';
@@ -43,7 +44,27 @@ export interface TensorJob {
   readonly raw: boolean;
   /** mergekit's arithmetic (recipe.mergekit), else null: the float32 fold. */
   readonly arith: MergekitArith | null;
+  /** ties / dare_* / breadcrumbs (sparse-kernel.ts), else null. */
+  readonly sparse: JobSparse | null;
 }
+
+/** How a term is sparsified: the k largest |d|, ranks [nBot, N − nTop) of |d|, or a seeded draw. */
+export type TermSelect = { readonly kind: 'top'; readonly k: number } | { readonly kind: 'outliers'; readonly nBot: number; readonly nTop: number } | { readonly kind: 'random'; readonly key: number; readonly threshold: number; readonly scale: number | null };
+
+export interface JobSparse {
+  readonly consensus: boolean;
+  readonly normalize: boolean;
+  /** One per term; null: the term is not sparsified (density 1). */
+  readonly selects: readonly (TermSelect | null)[];
+}
+
+/** mergekit's definitions: consensus, sparsification and defaults of each method. */
+const METHOD_SPEC = {
+  ties: { consensus: true, select: 'top', normalize: true, rescale: false },
+  dare_linear: { consensus: false, select: 'random', normalize: false, rescale: true },
+  dare_ties: { consensus: true, select: 'random', normalize: false, rescale: true },
+  breadcrumbs: { consensus: false, select: 'outliers', normalize: false, rescale: false },
+} as const;
 
 export interface MergePlan {
   readonly recipe: Recipe;
@@ -93,12 +114,38 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
   // With a base, excluded and α = 0 terms are dropped (mergekit's arithmetic keeps α = 0 terms, as
   // mergekit computes them); a tensor with none left copies the base.
   const mk = recipe.mergekit;
-  const termsFor = (name: string): KernelTerm[] =>
+  const termsOf = (name: string): (KernelTerm & { vector: number })[] =>
     alphasFor(name).flatMap((a, k) => {
       if (a === 'exclude' || (base !== null && a === 0 && !mk)) return [];
       const v = vectors[k]!;
-      return [{ plus: v.plus, minus: v.minus, alpha: Math.fround(a) }];
+      return [{ plus: v.plus, minus: v.minus, alpha: Math.fround(a), vector: k }];
     });
+  const termsFor = (name: string): KernelTerm[] => termsOf(name);
+  const method = recipe.method === 'task_arithmetic' ? null : METHOD_SPEC[recipe.method];
+  if (method && mk) throw new MergeError('UNSUPPORTED', `mergekit's arithmetic covers linear and task_arithmetic, not ${recipe.method}`);
+  const sparseFor = (name: string, count: number, terms: readonly { vector: number }[]): JobSparse | null => {
+    if (!method) return null;
+    const selects = terms.map(({ vector }): TermSelect | null => {
+      const v = recipe.vectors[vector]!;
+      const density = v.density ?? 1;
+      if (density >= 1) return null;
+      if (method.select === 'random') {
+        const rescale = recipe.rescale ?? method.rescale;
+        return { kind: 'random', key: streamKey(recipe.seed ?? 0, name, vector), threshold: drawThreshold(density), scale: rescale ? Math.fround(density) : null };
+      }
+      const keep = Math.floor(density * count);
+      if (keep <= 0) throw new MergeError('UNSUPPORTED', `${name}: density ${density} keeps none of its ${count} entries`);
+      if (method.select === 'top') return { kind: 'top', k: keep };
+      let nTop = Math.floor((v.gamma ?? 0.01) * count);
+      let nBot = count - keep - nTop;
+      if (nBot < 0) {
+        nTop += nBot;
+        nBot = 0;
+      }
+      return { kind: 'outliers', nBot, nTop };
+    });
+    return { consensus: method.consensus, normalize: recipe.normalize ?? method.normalize, selects };
+  };
   const copiedOnly = (name: string) => base !== null && termsFor(name).length === 0;
 
   const involved = new Map<string, Checkpoint>(inputRoles.map((r, i) => [r, checkpoints[i]!]));
@@ -110,7 +157,8 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
 
   const tensors: TensorJob[] = [];
   for (const [name, loc] of primary.tensors) {
-    const terms = termsFor(name);
+    const withVectors = termsOf(name);
+    const terms: KernelTerm[] = withVectors.map(({ vector: _, ...t }) => t);
     const inDtype = loc.info.dtype;
     let outDtype: SafetensorsDtype = recipe.dtype === 'auto' ? (base !== null ? inDtype : 'F32') : recipe.dtype;
     const shape = loc.info.shape;
@@ -118,7 +166,7 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
     if (base !== null && terms.length === 0) {
       // A copy of the base: bytes pass through unchanged when the dtype stays.
       if (!isFloatDtype(inDtype)) outDtype = inDtype;
-      tensors.push({ name, shape, count, op: 'copy', alpha: 0, base: true, terms: [], inputs: [loc], outDtype, raw: outDtype === inDtype, arith: null });
+      tensors.push({ name, shape, count, op: 'copy', alpha: 0, base: true, terms: [], inputs: [loc], outDtype, raw: outDtype === inDtype, arith: null, sparse: null });
       continue;
     }
     if (terms.length === 0) continue; // not part of the vector
@@ -128,7 +176,8 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
     const local = terms.map((t) => ({ plus: at.get(t.plus)!, minus: t.minus === null ? null : at.get(t.minus)!, alpha: t.alpha }));
     const inputs = used.map((i) => resolveTensor(checkpoints[i]!, name)!);
     const arith = mk ? { work: mk.dtype, divisor: mk.normalize ? mergekitDivisor(mk.dtype, local.map((t) => t.alpha), mk.method) : null } : null;
-    tensors.push({ name, shape, count, op: opLabel(base !== null, local), alpha: local[0]!.alpha, base: base !== null, terms: local, inputs, outDtype, raw: false, arith });
+    const sparse = sparseFor(name, count, withVectors);
+    tensors.push({ name, shape, count, op: opLabel(base !== null, local), alpha: local[0]!.alpha, base: base !== null, terms: local, inputs, outDtype, raw: false, arith, sparse });
   }
   const outputs = tensors.map((t) => ({ name: t.name, dtype: t.outDtype, shape: t.shape }));
   const inputBytes = tensors.reduce((n, t) => n + t.inputs.reduce((m, i) => m + i.info.end - i.info.begin, 0), 0);

@@ -37,13 +37,31 @@ export const vectorSchema = z
     plus: z.string().min(1),
     minus: z.string().min(1).optional(),
     alpha: z.number().finite(),
+    /** Fraction of v's entries kept by ties, dare_* and breadcrumbs (mergekit's `density`; default 1). */
+    density: z.number().gt(0).lte(1).optional(),
+    /** breadcrumbs: fraction of the largest magnitudes dropped (mergekit's `gamma`; default 0.01). */
+    gamma: z.number().gte(0).lt(1).optional(),
   })
   .strict();
+
+/**
+ * Merge methods with mergekit's definitions (sparse-kernel.ts): task_arithmetic; ties (magnitude
+ * top-k, majority sign, disjoint mean); dare_linear and dare_ties (random drop, rescaled by
+ * 1/density, seeded); breadcrumbs (drop the largest and smallest magnitudes per tensor).
+ */
+export const MERGE_METHODS = ['task_arithmetic', 'ties', 'dare_linear', 'dare_ties', 'breadcrumbs'] as const;
+export type MergeMethod = (typeof MERGE_METHODS)[number];
 
 export const recipeSchema = z
   .object({
     schema: z.literal(RECIPE_SCHEMA),
-    method: z.literal('task_arithmetic'),
+    method: z.enum(MERGE_METHODS),
+    /** Divide by the (agreeing) weights' sum; default: mergekit's per method (ties: true, others false). */
+    normalize: z.boolean().optional(),
+    /** DARE: scale kept entries by 1/density (mergekit's default true for dare_*). */
+    rescale: z.boolean().optional(),
+    /** Seed of DARE's random drop. */
+    seed: z.number().int().nonnegative().max(0xffffffff).optional(),
     base: z.string().min(1).nullable(),
     vectors: z.array(vectorSchema).min(1),
     rules: z.array(ruleSchema).default([]),

@@ -77,8 +77,8 @@ export async function createSimdBackend(maxChunkElements = CPU_CHUNK_ELEMENTS, s
     const { count, terms } = task;
     const problem = taskProblem(task) ?? (inputs.length > MAX_INPUTS ? `${inputs.length} inputs exceed ${MAX_INPUTS}` : null);
     if (problem) throw new KernelTaskError(`simd kernel: ${problem}`);
-    // mergekit's arithmetic has only the scalar implementation.
-    if (task.arith) return runCpuKernel(task, inputs, into);
+    // mergekit's arithmetic and the sparsified methods have only the scalar implementation.
+    if (task.arith || task.sparse) return runCpuKernel(task, inputs, into);
     const limit = chunkElementsFor(maxChunkElements, inputs.length);
     if (count > limit) throw new RangeError(`chunk of ${count} elements exceeds ${limit} (${inputs.length} inputs)`);
     const copyIn = carveArea(new Uint8Array(k.memory.buffer, copyArea, area), inputs.length);
