@@ -15,7 +15,7 @@ if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
   testEnv.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 }
 
-// Runtime files the studio loads by URL (src/browser/assets.ts): onnxruntime-web's WebAssembly
+// Runtime files the studio loads by URL (src/browser/worker/assets.ts): onnxruntime-web's WebAssembly
 // (the WebGPU build) and Pyodide for the HumanEval sandbox. Served as they are under /vendor/ in
 // development; a build copies Pyodide to dist/vendor/ (onnxruntime's .wasm is emitted by Vite
 // itself, which finds it through the bundle's import.meta.url).

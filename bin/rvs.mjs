@@ -8,6 +8,16 @@ import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// Signals first: one that arrives while the CLI is still loading ends it the way a cancelled
+// command ends (exit 130, the cancel message) rather than killing it mid-start. main() replaces
+// this listener with its own once it runs.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+function startupHandler() {
+  process.stderr.write('\nrvs: cancelled; nothing was written\n');
+  process.exit(130);
+}
+for (const signal of SIGNALS) process.on(signal, startupHandler);
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'src', '.cache', 'rvs-cli.mjs');
 
@@ -57,4 +67,4 @@ if (!cli) {
   register();
   cli = await import('../src/cli/main.ts');
 }
-process.exitCode = await cli.main(process.argv.slice(2));
+process.exitCode = await cli.main(process.argv.slice(2), { startupHandler });

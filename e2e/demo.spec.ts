@@ -7,7 +7,7 @@ import { createCpuBackend } from '../src/core/merge/cpu-kernel.ts';
 import { mergeRecipe } from '../src/core/merge/recipe.ts';
 import { mergeToFolder } from '../src/core/merge/run.ts';
 import { tensorBytes } from '../src/core/testing/reference.ts';
-import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/demo.ts';
+import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/worker/demo.ts';
 import { asCheckpoint, collectErrors, expectNoErrors, keepScreenshot, mockFolderPicker, panel, readOpfsFolder, slot } from './helpers.ts';
 
 test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, sweep and report', async ({ page }, testInfo) => {
@@ -116,7 +116,7 @@ test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, s
 test('without WebGPU the studio says so and merges on the CPU', async ({ page }) => {
   const errors = collectErrors(page);
   // The GPU worker's device module, replaced by one that finds no WebGPU.
-  await page.route('**/src/browser/gpu-device.ts*', (route) =>
+  await page.route('**/src/browser/worker/gpu-device.ts*', (route) =>
     route.fulfill({
       contentType: 'text/javascript',
       body: "export function describeAdapter() { return 'none'; }\nexport async function getDevice() { return { device: null, reason: 'WebGPU switched off by the test' }; }\n",

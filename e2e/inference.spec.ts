@@ -2,7 +2,7 @@
 // against the float64 reference, greedy tokens, batch = one by one, log-likelihoods, and α
 // changed in place on GPU-bound weights giving a freshly merged model's logits bit for bit.
 import { expect, test } from '@playwright/test';
-import type { AlphaCheck, LogitsCheck } from '../src/browser/inference/harness.ts';
+import type { AlphaCheck, LogitsCheck } from './pages/inference.ts';
 
 interface Harness {
   checkLogits(tied: boolean, shardSize?: number): Promise<LogitsCheck>;

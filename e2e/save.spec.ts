@@ -5,7 +5,7 @@ import { createCpuBackend } from '../src/core/merge/cpu-kernel.ts';
 import { mergeRecipe } from '../src/core/merge/recipe.ts';
 import { mergeToFolder } from '../src/core/merge/run.ts';
 import { tensorBytes } from '../src/core/testing/reference.ts';
-import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/demo.ts';
+import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/worker/demo.ts';
 import { asCheckpoint, collectErrors, expectNoErrors, mockFolderPicker, panel, pickNext, readOpfsFolder, slot } from './helpers.ts';
 
 test('cancelling a save leaves nothing in the folder', async ({ page }) => {

@@ -1,7 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { indexedDbFolders } from '../browser/handle-store.ts';
-import { startGpuWorker } from '../browser/worker-client.ts';
+import { opfsDatasetCache } from '../browser/page/dataset-cache.ts';
+import { indexedDbFolders } from '../browser/page/handle-store.ts';
+import { opfsHubCache } from '../browser/page/hub-cache.ts';
+import { hubEndpointFromUrl, hubFetch } from '../browser/page/hub-endpoint.ts';
+import { startGpuWorker } from '../browser/page/worker-client.ts';
 import { App } from './App.tsx';
 import { StoreProvider } from './StoreProvider.tsx';
 import { createStudioStore } from './store/store.ts';
@@ -14,7 +17,13 @@ const { engine, worker } = startGpuWorker();
 // Browser tests slow saves down so that "Cancel" lands mid-save (see e2e/save.spec.ts).
 const writeDelayMs = Number(new URLSearchParams(location.search).get('rvs-test-write-delay'));
 if (writeDelayMs > 0) void engine.configureTesting({ writeDelayMs });
-const store = createStudioStore({ engine, folders: indexedDbFolders });
+const hubEndpoint = hubEndpointFromUrl(location.search);
+const store = createStudioStore({
+  engine,
+  folders: indexedDbFolders,
+  hub: { fetch: hubFetch, models: opfsHubCache, datasets: opfsDatasetCache },
+  ...(hubEndpoint ? { hubEndpoint } : {}),
+});
 // A worker that fails to load (or crashes) would leave every call pending: say so instead.
 worker.addEventListener('error', (event) => {
   const detail = event.message || 'it could not be loaded';

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qwen2Tensors, TINY_QWEN2, writeFamilyMember, type FamilyMember, type Qwen2Shape } from '../core/checkpoint/synthetic.ts';
 import { decodeToF32, type FloatDtype } from '../core/dtype.ts';
 import { createOutputFolder } from '../node/fs-folder.ts';
+import { stagingName } from '../node/staging.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/rvs.mjs');
@@ -214,7 +215,9 @@ describe.concurrent('rvs happy paths', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^architecture\s+Qwen2ForCausalLM$/m);
-    expect(r.stdout).toMatch(new RegExp(`^parameters\\s+${TINY_PARAMETERS.toLocaleString('en-US')} `, 'm'));
+    // 23,360 parameters: "(23.4K)", not "(0.000 B)".
+    expect(TINY_PARAMETERS).toBe(23_360);
+    expect(r.stdout).toMatch(/^parameters\s+23,360 \(23\.4K\)$/m);
     expect(r.stdout).toMatch(/^tied embedding yes$/m);
     expect(r.stdout).toMatch(new RegExp(`^tensors\\s+${TINY_TENSORS.length}$`, 'm'));
   });
@@ -528,6 +531,26 @@ const BAD_CASES: BadCase[] = [
     mentions: ({ target }) => [join(target, 'merged'), 'inside the input folder'],
   },
   {
+    name: '--out through a symbolic link into an input folder',
+    setup: async ({ target }, out) => symlink(target, join(dirname(dirname(out)), 'link')),
+    args: ['merge', '--backend', 'cpu', '--sft', 'SFT', '--grpo', 'GRPO', '--target', 'TARGET', '--alpha', '1', '--out', 'BASE/link/merged'],
+    mentions: ({ target }) => [join(dirname(target), 'link', 'merged'), 'inside the input folder', target],
+  },
+  {
+    name: '--stats-json into a folder that does not exist',
+    args: ['merge', '--backend', 'cpu', '--sft', 'SFT', '--grpo', 'GRPO', '--target', 'TARGET', '--alpha', '1', '--out', 'OUT', '--stats-json', 'BASE/no-such-folder/stats.json'],
+    mentions: ({ target }) => [join(dirname(target), 'no-such-folder', 'stats.json'), 'cannot write', 'ENOENT'],
+  },
+  {
+    name: 'a tensor name with CR and an ANSI escape is shown escaped',
+    setup: async ({ grpo }) =>
+      rewriteHeader(join(grpo, MODEL), (h) => {
+        h[`${NORM}\r\u001b[2Kevil`] = { ...h[NORM], dtype: 'Q4_K' };
+        delete h[NORM];
+      }),
+    mentions: ({ grpo }) => [join(grpo, MODEL), `${NORM}\\r\\x1b[2Kevil`, 'Q4_K'],
+  },
+  {
     name: 'bad usage: unknown option',
     args: ['merge', '--backend', 'cpu', '--sft', 'SFT', '--grpo', 'GRPO', '--target', 'TARGET', '--alpha', '1', '--out', 'OUT', '--bogus'],
     mentions: () => ['--bogus'],
@@ -578,7 +601,7 @@ describe.concurrent('rvs rejects bad input with exit code 2, one line, and no tr
 
       const before = await hashTree(base);
       const args = (c.args ?? ['merge', '--backend', 'cpu', '--sft', 'SFT', '--grpo', 'GRPO', '--target', 'TARGET', '--alpha', '0.5', '--out', 'OUT']).map((a) =>
-        a.replace(/^SFT/, dirs.sft).replace(/^GRPO/, dirs.grpo).replace(/^TARGET/, dirs.target).replace(/^OUT$/, out),
+        a.replace(/^SFT/, dirs.sft).replace(/^GRPO/, dirs.grpo).replace(/^TARGET/, dirs.target).replace(/^OUT$/, out).replace(/^BASE/, base),
       );
       const r = await rvs(...args);
 
@@ -590,6 +613,7 @@ describe.concurrent('rvs rejects bad input with exit code 2, one line, and no tr
       if (lines.length === 3) expect(lines[1]).toMatch(/^\(Did you mean .*\?\)$/);
       else expect(lines.length, `one line of stderr:\n${r.stderr}`).toBe(2);
       expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(r.stderr).not.toMatch(/[\r\u001b]/);
       for (const text of c.mentions(dirs, out)) expect(r.stderr).toContain(text);
 
       // Nothing written, nothing left behind, nothing changed.
@@ -641,6 +665,77 @@ describe('rvs merge, interrupted', () => {
     expect(await exists(out)).toBe(false);
     expect(await readdir(parent)).toEqual([]);
     expect(await hashTree(dirname(big.sft))).toEqual(before);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('rvs at the edges of the machine', () => {
+  const mergeArgs = (out: string) => ['merge', '--backend', 'cpu', '--sft', tiny.sft, '--grpo', tiny.grpo, '--target', tiny.target, '--alpha', ALPHA, '--out', out];
+
+  it('a signal during start-up exits 130 with the cancel message (the handlers are installed first)', async () => {
+    // A module hook sends SIGINT while the CLI's code is being imported: after bin/rvs.mjs has
+    // started, before main() runs.
+    const hook = `export async function resolve(s, c, next) { if (/rvs-cli\\.mjs|cli\\/main\\.ts/.test(s)) process.kill(process.pid, 'SIGINT'); return next(s, c); }`;
+    const preload = join(tmp, 'sigint-at-import.mjs');
+    await writeFile(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});\n`);
+    const child = spawn(process.execPath, ['--import', preload, BIN, 'inspect', tiny.target], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = await finished(child);
+    expect(r.signal).toBe(null);
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toBe('\nrvs: cancelled; nothing was written\n');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a staging leftover of a killed process is removed on the next run, and said so; others are kept', async () => {
+    const out = await outIn('stale');
+    const parent = dirname(out);
+    // A process that has exited: its pid is free (or, rarely, reused by a process started later).
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => gone.on('close', resolve));
+    const mine = stagingName('result'); // this (live) process's
+    const dead = mine.replace(`-${process.pid}-`, `-${gone.pid}-`);
+    const reused = mine.replace(/-(\d+)-([0-9a-f]+)$/, (_, start: string, rand: string) => `-${Number(start) + 1}-${rand}`); // live pid, other start time
+    const legacy = '.rvs-tmp-result-k3j5h2g1'; // written before staging names said who owns them
+    for (const name of [dead, mine, reused, legacy]) {
+      await mkdir(join(parent, name));
+      await writeFile(join(parent, name, 'model.safetensors'), 'half');
+    }
+    const r = await rvs(...mergeArgs(out));
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.slice(0, -1).sort()).toEqual(
+      [`rvs: removed ${join(parent, dead)}, left by process ${gone.pid}, which is no longer running`, `rvs: removed ${join(parent, reused)}, left by process ${process.pid}, which is no longer running`].sort(),
+    );
+    expect(lines.at(-1)).toMatch(/^wrote /);
+    expect((await readdir(parent)).sort()).toEqual([mine, legacy, 'result'].sort());
+  });
+
+  it('an I/O error while writing (file size limit: EFBIG) names the file, exits 1 and leaves nothing', async () => {
+    await rvs('--version'); // bundles the CLI before the limit applies
+    const out = await outIn('efbig');
+    // 16 KiB files at most (the merged model is ~47 KB); Node ignores SIGXFSZ, so writes fail with EFBIG.
+    const child = spawn('bash', ['-c', 'ulimit -f 16 && exec "$0" "$@"', process.execPath, BIN, ...mergeArgs(out)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = await finished(child);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toBe(`rvs: ${join(out, 'model.safetensors')}: cannot write (EFBIG: file too large, write)\n`);
+    expect(await readdir(dirname(out))).toEqual([]);
+  });
+
+  it('a failing --stats-json leaves no output behind (it is staged with the output)', async () => {
+    const out = await outIn('stats-dir');
+    const stats = join(dirname(out), 'stats-is-a-folder');
+    await mkdir(stats);
+    const r = await rvs(...mergeArgs(out), '--stats-json', stats);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`rvs: ${stats}: cannot write (it is a folder)\n`);
+    expect(await readdir(dirname(out))).toEqual(['stats-is-a-folder']);
+  });
+
+  it('--backend auto prints nothing of Dawn or Vulkan on stderr', async () => {
+    const out = await outIn('quiet');
+    const r = await rvs('merge', '--backend', 'auto', '--sft', tiny.sft, '--grpo', tiny.grpo, '--target', tiny.target, '--alpha', ALPHA, '--out', out);
+    expectSuccess(r);
   });
 });
 

@@ -2,6 +2,8 @@
  * `rvs eval` and `rvs sweep` end to end on a tiny family with the synthetic tokenizer and data
  * files in the real layouts: a valid rvs-report/1, α = 0 equal to the target evaluated alone.
  */
+import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +12,7 @@ import { TINY_QWEN2_CHAT, writeFamilyMember } from '../core/checkpoint/synthetic
 import { BBH_GROUP, BBH_TASKS } from '../core/eval/tasks/bbh.ts';
 import { parseReport } from '../core/report/schema.ts';
 import { createOutputFolder } from '../node/fs-folder.ts';
-import { rvs } from './testing.ts';
+import { ROOT, rvs } from './testing.ts';
 
 let tmp = '';
 const dir = (m: string) => join(tmp, m);
@@ -133,4 +135,42 @@ describe('rvs sweep and rvs eval', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('rvs: gsm8k uses 5 few-shot examples: give --fewshot-data (its train split) or --fewshot 0\n');
   });
+
+  it('Ctrl-C during a sweep: exit 130, a true message, a valid cancelled report that --resume completes', async () => {
+    const docs = Array.from({ length: 24 }, (_, i) => ({ question: `What is ${i} plus ${i}?`, answer: `${i} + ${i} = ${2 * i}\n#### ${2 * i}` }));
+    await writeFile(dir('gsm-24.jsonl'), jsonl(docs));
+    const out = join(tmp, 'cancelled.json');
+    const args = ['sweep', '--sft', dir('sft'), '--grpo', dir('grpo'), '--target', dir('target'), '--alphas', '-1,-0.5,0,0.5,1,1.5', '--task', 'gsm8k', '--data', dir('gsm-24.jsonl'), '--fewshot', '0', '--max-new-tokens', '4', '--batch', '8', '--out', out];
+    const child = spawn(process.execPath, [join(ROOT, 'bin/rvs.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.stdout.resume();
+    // Interrupt as soon as the first chunk is saved (the report file appears).
+    let sent = false;
+    const watcher = watch(tmp, (_event, file) => {
+      if (file === 'cancelled.json' && !sent) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    watcher.close();
+    expect(sent, `the sweep ended before it could be interrupted: ${stderr}`).toBe(true);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(new RegExp(`rvs: cancelled; ${out.replaceAll('.', '\\.')} keeps \\d+ finished runs? and the samples done so far \\(status "cancelled"\\); continue with --resume\n$`));
+    expect(stderr).not.toContain('nothing was written');
+    const saved = parseReport(await readFile(out, 'utf8'));
+    expect(saved.status).toBe('cancelled');
+    expect(saved.runs.length).toBeGreaterThan(0);
+    const full = saved.runs.filter((r) => r.samples.length === 24).length;
+    expect(full).toBeLessThan(6);
+
+    const resumed = await rvs(...args, '--resume');
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const done = parseReport(await readFile(out, 'utf8'));
+    expect(done.status).toBe('complete');
+    expect(done.runs.map((r) => [r.alpha, r.samples.length])).toEqual([-1, -0.5, 0, 0.5, 1, 1.5].map((a) => [a, 24]));
+    // The samples saved before the interruption are kept as they were.
+    for (const r of saved.runs) expect(done.runs.find((d) => d.alpha === r.alpha)!.samples.slice(0, r.samples.length)).toEqual(r.samples);
+  }, 120_000);
 });

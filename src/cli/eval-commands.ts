@@ -9,9 +9,9 @@ import { basename, join } from 'node:path';
 import { closeCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import { summarizeCheckpoint, type CheckpointSummary } from '../core/checkpoint/fingerprint.ts';
 import { decodeText } from '../core/eval/datasets.ts';
-import { EvalError } from '../core/eval/errors.ts';
 import { loadDocs } from '../core/eval/load.ts';
-import { runSweep, type RunSettings, type SweepTask } from '../core/eval/sweep.ts';
+import { HARNESS_VERSION, HARNESS_VERSIONS, type HarnessVersion } from '../core/eval/harness.ts';
+import { runSweep, SweepCancelledError, type RunSettings, type SweepTask } from '../core/eval/sweep.ts';
 import { BBH_GROUP } from '../core/eval/tasks/bbh.ts';
 import { getTask, TASKS } from '../core/eval/tasks/index.ts';
 import type { FewshotMaterial, Task } from '../core/eval/tasks/types.ts';
@@ -22,7 +22,7 @@ import { openFolder } from '../node/fs-folder.ts';
 import { RUNTIMES, type Runtime } from '../node/model.ts';
 import { createNodeSandbox } from '../node/sandbox-node.ts';
 import { nodeModelFor } from '../node/sweep.ts';
-import { UsageError } from './errors.ts';
+import { CommandCancelled, UsageError } from './errors.ts';
 import { writeFileAtomic } from './score.ts';
 
 interface EvalOptions {
@@ -40,6 +40,7 @@ interface EvalOptions {
   runtime: Runtime;
   out: string;
   resume?: boolean;
+  harness: HarnessVersion;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -84,6 +85,7 @@ function addEvalOptions(cmd: Command): Command {
     .option("--prefix <text>", "reasoning instruction (the harness's --system_instruction): the system message with --chat, else prepended to the prompt as is (end it with a blank line)")
     .option('--batch <n>', 'sequences per forward pass', positiveInt, 1)
     .option('--max-new-tokens <n>', "tokens generated per document at most (default: the task's)", positiveInt)
+    .addOption(new Option('--harness <version>', 'the lm-evaluation-harness release whose few-shot sampling to follow (0.4.9.2 drew twice per document for single-turn chat prompts)').choices(HARNESS_VERSIONS).default(HARNESS_VERSION))
     .addOption(new Option('--runtime <name>', 'onnxruntime-node (native CPU) or onnxruntime-web (wasm)').choices(RUNTIMES).default('node'))
     .requiredOption('--out <file>', 'report (JSON), saved after every chunk')
     .option('--resume', 'continue the sweep saved in --out');
@@ -106,6 +108,7 @@ async function sweepTasks(opts: EvalOptions): Promise<SweepTask[]> {
     ...(opts.multiturn ? { fewshotAsMultiturn: true } : {}),
     ...(opts.prefix === undefined ? {} : { systemInstruction: opts.prefix }),
     ...(opts.maxNewTokens === undefined ? {} : { maxNewTokens: opts.maxNewTokens }),
+    ...(opts.harness === HARNESS_VERSION ? {} : { harness: opts.harness }),
     batchSize: opts.batch,
   };
   // A group (bbh, bbh_cot_fewshot) with a folder in the BIG-Bench Hard layout: every subtask, its
@@ -154,7 +157,7 @@ async function previousReport(opts: EvalOptions): Promise<Report | undefined> {
   } catch {
     return undefined; // nothing saved yet: start afresh
   }
-  return parseReport(text);
+  return parseReport(text, opts.out);
 }
 
 function progressLine(): { update(text: string): void; stop(): void } {
@@ -191,6 +194,7 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
     recipe: roles ? { ...mergeRecipe(1, { rules }), vectors: [{ plus: 'grpo', minus: 'sft', alpha: 'per run' }] } : null,
   };
   let saving = Promise.resolve();
+  let saved = resume !== undefined;
   // Model-written code (HumanEval) runs in Pyodide workers: no network, no host files.
   const sandbox = tasks.some((t) => t.task.kind === 'code') ? await createNodeSandbox() : undefined;
   try {
@@ -211,7 +215,11 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
         line.update(`[${p.run + 1}/${p.runs}] α=${p.alpha ?? '-'} ${p.task} ${p.done}/${p.total}  ${rate.toFixed(1)} tok/s  ${acc}`);
       },
       onReport: (partial) => {
-        saving = saving.then(() => writeFileAtomic(opts.out, `${JSON.stringify(partial)}\n`));
+        if (partial.runs.length === 0) return saving; // nothing done yet: nothing to keep
+        saving = saving.then(async () => {
+          await writeFileAtomic(opts.out, `${JSON.stringify(partial)}\n`);
+          saved = true;
+        });
         return saving;
       },
     });
@@ -222,11 +230,14 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
       const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} ${(100 * v.value).toFixed(2)} ± ${v.stderr === null ? 'n/a' : (100 * v.stderr).toFixed(2)}`);
       process.stdout.write(`α=${r.alpha ?? '-'}\t${r.task}\t${metrics.join('\t')}\n`);
     }
-    process.stderr.write(`wrote ${opts.out}: ${report.runs.length} runs\n`);
+    process.stderr.write(`wrote ${opts.out}: ${report.runs.length} runs (status ${report.status})\n`);
   } catch (e) {
     line.stop();
     await saving.catch(() => undefined);
-    if (e instanceof EvalError && e.code === 'CANCELLED') process.stderr.write(`rvs: partial report kept in ${opts.out}; continue with --resume\n`);
+    if (e instanceof SweepCancelledError && saved) {
+      const finished = e.report.runs.filter((r) => Object.keys(r.metrics).length > 0).length;
+      throw new CommandCancelled(`cancelled; ${opts.out} keeps ${finished} finished run${finished === 1 ? '' : 's'} and the samples done so far (status "cancelled"); continue with --resume`);
+    }
     throw e;
   } finally {
     await sandbox?.dispose();

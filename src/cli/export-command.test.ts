@@ -22,6 +22,7 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'rvs-export-'));
   await writeFile(join(tmp, 'r.json'), JSON.stringify(report));
   await writeFile(join(tmp, 'bad.json'), JSON.stringify({ ...report, schema: 'other/1' }));
+  await writeFile(join(tmp, 'text.json'), 'not a report\n');
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
@@ -36,8 +37,22 @@ it('writes mergekit YAML for every α, or one α, and lm_eval commands', async (
   expect(lm.stdout).toBe(lmEvalCommands(report));
 });
 
+it("shows a report's status when it is not complete", async () => {
+  await writeFile(join(tmp, 'cancelled.json'), JSON.stringify({ ...report, status: 'cancelled' }));
+  const r = await rvs('export', '--report', join(tmp, 'cancelled.json'), '--format', 'lm-eval');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toBe(`rvs: note: ${join(tmp, 'cancelled.json')} is a cancelled report; its unfinished runs are exported as they were set up\n`);
+  expect(r.stdout).toBe(lmEvalCommands(report));
+});
+
 it('an invalid report exits 2 with the bad path named', async () => {
   const r = await rvs('export', '--report', join(tmp, 'bad.json'), '--format', 'mergekit');
   expect(r.code).toBe(2);
-  expect(r.stderr).toBe('rvs: invalid report at schema: Invalid input: expected "rvs-report/1"\n');
+  expect(r.stderr).toBe(`rvs: ${join(tmp, 'bad.json')}: invalid report at schema: Invalid input: expected "rvs-report/1"\n`);
+});
+
+it('a file that is not JSON is named', async () => {
+  const r = await rvs('export', '--report', join(tmp, 'text.json'), '--format', 'lm-eval');
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(new RegExp(`^rvs: ${join(tmp, 'text.json').replaceAll('.', '\\.')}: report is not JSON \\(`));
 });

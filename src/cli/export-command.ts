@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { lmEvalCommands, MERGEKIT_EXPORT_METHODS, mergekitStream, mergekitYaml, type MergekitMethod } from '../core/report/export.ts';
 import { parseReport } from '../core/report/schema.ts';
 import { UsageError } from './errors.ts';
+import { printable } from './text.ts';
 import { writeFileAtomic } from './score.ts';
 
 const fraction = (name: string) => (t: string) => {
@@ -34,7 +35,10 @@ export function registerExport(program: Command): void {
       } catch (e) {
         throw new UsageError(`${opts.report}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
-      const report = parseReport(text);
+      const report = parseReport(text, opts.report);
+      if (report.status !== 'complete') {
+        process.stderr.write(`rvs: note: ${printable(opts.report)} is a ${report.status} report; its unfinished runs are exported as they were set up\n`);
+      }
       let out: string;
       if (opts.format === 'lm-eval') out = lmEvalCommands(report);
       else {

@@ -3,7 +3,7 @@
  * other failures, 130 when interrupted. Errors are one line on stderr; `--debug` adds the stack.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CheckpointError, closeCheckpoint, openCheckpoint, parameterCount, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import { notAVectorReason, vectorOrigin } from '../core/checkpoint/vector-origin.ts';
@@ -16,8 +16,11 @@ import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
 import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '../node/backend.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
 import { composition, configRecipe, termCollectors } from './compose.ts';
-import { isUserError, UsageError } from './errors.ts';
-import { formatBytes, progressBar } from './progress.ts';
+import { stageFile, type StagedFile } from '../node/staging.ts';
+import { outcomeOf, UsageError } from './errors.ts';
+import { noteStaleRemoved, printable } from './text.ts';
+import { formatBytes, formatCount } from '../core/format.ts';
+import { progressBar } from './progress.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerExport } from './export-command.ts';
 import { registerModelCommands } from './model-commands.ts';
@@ -90,41 +93,53 @@ interface WriteOptions {
   statsJson?: string;
 }
 
+/**
+ * A write command: the output folder and the `--stats-json` file are both staged and checked before
+ * any work, and appear together at the end (the folder's commit deferred until the statistics are
+ * written), so that any failure leaves neither.
+ */
 async function runWrite(recipe: Recipe, dirs: Record<string, string>, opts: WriteOptions, signal: AbortSignal, check?: (roles: Map<string, Checkpoint>) => void): Promise<void> {
   const roles = await openRoles(dirs);
   try {
     check?.(roles);
-    // Validate the output place before any work, so that bad input never leaves a trace.
-    const out = await createOutputFolder(opts.out, Object.values(dirs));
-    const { backend, description } = await selectBackend(opts.backend).catch(async (e) => {
-      await out.abort();
-      throw e;
-    });
-    const bar = progressBar(`merging (${description})`);
+    // Validate the output places before any work, so that bad input never leaves a trace.
+    const out = await createOutputFolder(opts.out, Object.values(dirs), { onStaleRemoved: noteStaleRemoved });
+    let statsFile: StagedFile | undefined;
+    let committed = false;
     try {
-      const result = await mergeToFolder({
-        recipe,
-        roles,
-        backend,
-        out,
-        shardSize: opts.shardSize,
-        stats: opts.statsJson !== undefined,
-        signal,
-        onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor),
-      }).catch((e: unknown) => {
-        throw withFolders(e, dirs);
-      });
-      bar.stop();
-      if (opts.statsJson !== undefined) {
-        await writeFile(opts.statsJson, `${JSON.stringify({ tensors: result.stats }, null, 2)}\n`);
+      statsFile = opts.statsJson === undefined ? undefined : await stageFile(opts.statsJson, noteStaleRemoved);
+      const { backend, description } = await selectBackend(opts.backend, { onNoise: (text) => debugLog(text) });
+      const bar = progressBar(`merging (${description})`);
+      try {
+        const result = await mergeToFolder({
+          recipe,
+          roles,
+          backend,
+          out: { ...out, commit: async () => {} }, // committed below, with the statistics
+          shardSize: opts.shardSize,
+          stats: statsFile !== undefined,
+          signal,
+          onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor),
+        }).catch((e: unknown) => {
+          throw withFolders(e, dirs);
+        });
+        bar.stop();
+        await statsFile?.write(`${JSON.stringify({ tensors: result.stats }, null, 2)}\n`);
+        await out.commit();
+        committed = true;
+        await statsFile?.commit();
+        const files = result.layout.shards.length;
+        process.stderr.write(
+          `wrote ${opts.out}: ${result.plan.tensors.length} tensors, ${formatBytes(result.layout.totalSize)} in ${files} file${files === 1 ? '' : 's'} (${result.seconds.toFixed(1)} s, ${description})\n`,
+        );
+      } finally {
+        bar.stop();
+        await backend.dispose();
       }
-      const files = result.layout.shards.length;
-      process.stderr.write(
-        `wrote ${opts.out}: ${result.plan.tensors.length} tensors, ${formatBytes(result.layout.totalSize)} in ${files} file${files === 1 ? '' : 's'} (${result.seconds.toFixed(1)} s, ${description})\n`,
-      );
-    } finally {
-      bar.stop();
-      await backend.dispose();
+    } catch (e) {
+      if (!committed) await out.abort();
+      await statsFile?.abort();
+      throw e;
     }
   } finally {
     await Promise.all([...roles.values()].map(closeCheckpoint));
@@ -196,7 +211,7 @@ export function buildProgram(signal: AbortSignal): Command {
         const lines = [
           `checkpoint     ${dir}`,
           `architecture   ${summary.architecture ?? 'unknown (no config.json)'}`,
-          `parameters     ${summary.parameters.toLocaleString('en-US')} (${(summary.parameters / 1e9).toFixed(3)} B)`,
+          `parameters     ${summary.parameters.toLocaleString('en-US')} (${formatCount(summary.parameters)})`,
           `tensors        ${summary.tensors}`,
           `dtypes         ${Object.entries(dtypes).map(([d, n]) => `${d} × ${n}`).join(', ')}`,
           `size           ${formatBytes(summary.bytes)}`,
@@ -204,7 +219,7 @@ export function buildProgram(signal: AbortSignal): Command {
           `tied embedding ${summary.tiedEmbeddings ? 'yes' : 'no'}`,
           `tokenizer      ${summary.tokenizer ? 'tokenizer.json' : 'none'}`,
         ];
-        process.stdout.write(`${lines.join('\n')}\n`);
+        process.stdout.write(`${lines.map(printable).join('\n')}\n`);
       } finally {
         await closeCheckpoint(ckpt);
       }
@@ -323,7 +338,7 @@ export function buildProgram(signal: AbortSignal): Command {
         }
         const top = [...stats].sort((a, b) => b.relative - a.relative).slice(0, opts.top);
         const rows = top.map((s) =>
-          [s.name.padEnd(48), s.normV.toExponential(3).padStart(11), s.normRef.toExponential(3).padStart(11), s.relative.toExponential(3).padStart(11), s.maxAbsV.toExponential(3).padStart(11), (s.zeroFraction * 100).toFixed(2).padStart(7)].join(' '),
+          [printable(s.name).padEnd(48), s.normV.toExponential(3).padStart(11), s.normRef.toExponential(3).padStart(11), s.relative.toExponential(3).padStart(11), s.maxAbsV.toExponential(3).padStart(11), (s.zeroFraction * 100).toFixed(2).padStart(7)].join(' '),
         );
         process.stdout.write(
           `${['tensor'.padEnd(48), '‖v‖'.padStart(11), '‖θ_SFT‖'.padStart(11), 'ratio'.padStart(11), 'max|v|'.padStart(11), 'zeros%'.padStart(7)].join(' ')}\n${rows.join('\n')}\n` +
@@ -342,7 +357,23 @@ export function buildProgram(signal: AbortSignal): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** With --debug: what native libraries said (e.g. Dawn while probing for a GPU). */
+let debugOutput = false;
+function debugLog(text: string): void {
+  if (debugOutput) process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export interface MainOptions {
+  /**
+   * The listener `bin/rvs.mjs` installs before anything is loaded (a signal during start-up exits
+   * 130 with the cancel message); removed here once main's own handlers are in place.
+   */
+  readonly startupHandler?: (...args: unknown[]) => void;
+}
+
+export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const controller = new AbortController();
   let interrupted = false;
   const onSignal = () => {
@@ -351,27 +382,20 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('\ninterrupted: cleaning up…\n');
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  for (const s of SIGNALS) process.on(s, onSignal);
+  if (options.startupHandler) for (const s of SIGNALS) process.off(s, options.startupHandler);
   const debug = argv.includes('--debug');
+  debugOutput = debug;
   try {
     await buildProgram(controller.signal).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed the message
-    if (interrupted) {
-      process.stderr.write('rvs: cancelled; nothing was written\n');
-      return 130;
-    }
-    const error = e as Error;
-    process.stderr.write(`rvs: ${error.message}\n`);
-    if (debug) process.stderr.write(`${error.stack ?? ''}\n`);
-    return isUserError(e) ? 2 : 1;
+    const { exit, message } = outcomeOf(e, interrupted);
+    process.stderr.write(`rvs: ${printable(message)}\n`);
+    if (debug && exit !== 130) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return exit;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    for (const s of SIGNALS) process.off(s, onSignal);
   }
 }
-

@@ -14,6 +14,7 @@ import { openModel, RUNTIMES, type NodeModel, type Runtime } from '../node/model
 import { UsageError } from './errors.ts';
 import { progressBar } from './progress.ts';
 import { writeFileAtomic } from './score.ts';
+import { noteStaleRemoved } from './text.ts';
 
 function parseIds(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
@@ -118,7 +119,7 @@ export function registerModelCommands(program: Command, signal: AbortSignal): vo
       try {
         if (checkpoint.config === null) throw new CheckpointError('CONFIG_INVALID', 'has no config.json; export needs one', opts.model);
         const config = parseDecoderConfig(checkpoint.config);
-        const out = await createOutputFolder(opts.out, [opts.model]);
+        const out = await createOutputFolder(opts.out, [opts.model], { onStaleRemoved: noteStaleRemoved });
         try {
           await exportOnnx(checkpoint, config, out, { dtype: opts.dtype, signal, onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal, p.tensor) });
           await out.commit();

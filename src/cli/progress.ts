@@ -1,4 +1,7 @@
-/** A one-line progress bar on stderr, drawn only when stderr is a terminal. */
+/** A one-line progress bar on stderr, drawn only when stderr is a terminal; labels (tensor names) shown `printable`. */
+import { printable } from './text.ts';
+import { formatBytes } from '../core/format.ts';
+
 export interface ProgressBar {
   update(done: number, total: number, label?: string): void;
   stop(): void;
@@ -20,7 +23,7 @@ export function progressBar(title: string, stream: NodeJS.WriteStream = process.
       const seconds = (now - start) / 1000;
       const rate = seconds > 0 ? done / seconds : 0;
       const eta = rate > 0 ? (total - done) / rate : 0;
-      const text = `${title} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  ${formatBytes(rate)}/s  eta ${eta.toFixed(0)}s  ${label}`;
+      const text = `${title} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  ${formatBytes(rate)}/s  eta ${eta.toFixed(0)}s  ${printable(label)}`;
       const columns = stream.columns || 100;
       stream.write(`\r${text.slice(0, columns - 1).padEnd(columns - 1)}`);
       drawn = true;
@@ -29,14 +32,4 @@ export function progressBar(title: string, stream: NodeJS.WriteStream = process.
       if (drawn) stream.write('\n');
     },
   };
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (Math.abs(n) >= 1000 && i < units.length - 1) {
-    n /= 1000;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }

@@ -4,16 +4,17 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { decodeText, parsePredictions } from '../core/eval/datasets.ts';
+import { harnessName } from '../core/eval/harness.ts';
 import { STDERR_METHOD } from '../core/eval/metrics.ts';
 import { scoreTask, type TaskScore } from '../core/eval/score.ts';
 import { getTask } from '../core/eval/tasks/index.ts';
 import type { FewshotMaterial, GenerateTask } from '../core/eval/tasks/types.ts';
 import { parseReport, REPORT_SCHEMA, type Report } from '../core/report/schema.ts';
+import { writeFileAtomic as stagedWrite } from '../node/staging.ts';
 import { UsageError } from './errors.ts';
+import { noteStaleRemoved } from './text.ts';
 
 interface ScoreOptions {
   task: string;
@@ -62,16 +63,9 @@ async function scoreFiles<D>(task: GenerateTask<D>, opts: ScoreOptions): Promise
   });
 }
 
-/** Writes `text` to `file` through a temporary file beside it, so readers never see half a file. */
-export async function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(file), `.${basename(file)}.rvs-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await writeFile(tmp, text, { flag: 'wx' });
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw new UsageError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+/** Writes `text` to `file` through a staged file beside it, so readers never see half a file. */
+export function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
+  return stagedWrite(file, text, noteStaleRemoved);
 }
 
 export function metricTable(task: string, metrics: TaskScore['metrics']): string {
@@ -102,6 +96,8 @@ export function registerScore(program: Command): void {
       const seconds = (performance.now() - started) / 1000;
       const report: Report = parseReport({
         schema: REPORT_SCHEMA,
+        status: 'complete',
+        harness: harnessName(),
         createdAt: new Date().toISOString(),
         app: { name: 'rvs', version: program.version() ?? '0.0.0' },
         environment: { backend: 'none', node: process.version, platform: `${process.platform}-${process.arch}` },

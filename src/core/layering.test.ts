@@ -29,17 +29,17 @@ export interface Violation {
  * One left-to-right scan over the source. Comments and string/template
  * literals are consumed as whole tokens, so import-like text inside them is
  * never mistaken for an import. Capture groups:
- *   1/3 triple-slash reference kind/target, 5 `... from "x"`,
- *   7 `import "x"`, 9 `import("x")` / `require("x")`.
+ *   1/3 triple-slash reference kind/target, 6 `... from "x"` (4: `import type` / `export type`),
+ *   8 `import "x"`, 10 `import("x")` / `require("x")`.
  */
 const TOKEN = new RegExp(
   [
     String.raw`^[ \t]*\/\/\/[ \t]*<reference\s+(path|types|lib)\s*=\s*(["'])(.*?)\2[^\n]*`,
     String.raw`\/\/[^\n]*`,
     String.raw`\/\*[\s\S]*?\*\/`,
-    String.raw`(?<![\w$.])(?:import|export)\s+(?:type\s+)?[^'"\`;()]*?\bfrom\s*(["'])(.*?)\4`,
-    String.raw`(?<![\w$.])import\s*(["'])(.*?)\6`,
-    String.raw`(?<![\w$.])(?:import|require)\s*\(\s*(["'\`])(.*?)\8`,
+    String.raw`(?<![\w$.])(?:import|export)\s+(type\s+)?[^'"\`;()]*?\bfrom\s*(["'])(.*?)\5`,
+    String.raw`(?<![\w$.])import\s*(["'])(.*?)\7`,
+    String.raw`(?<![\w$.])(?:import|require)\s*\(\s*(["'\`])(.*?)\9`,
     String.raw`"(?:\\[\s\S]|[^"\\\n])*"`,
     String.raw`'(?:\\[\s\S]|[^'\\\n])*'`,
     String.raw`\`(?:\\[\s\S]|[^\`\\])*\``,
@@ -47,17 +47,28 @@ const TOKEN = new RegExp(
   "gm",
 );
 
-/** Every module specifier a TS source file refers to, in source order. */
-export function extractSpecifiers(source: string): string[] {
-  const found: string[] = [];
+export interface ImportRef {
+  readonly specifier: string;
+  /** `import type … from` / `export type … from`: erased at build time. */
+  readonly typeOnly: boolean;
+}
+
+/** Every module a TS source file refers to, in source order. */
+export function extractImports(source: string): ImportRef[] {
+  const found: ImportRef[] = [];
   for (const m of source.matchAll(TOKEN)) {
-    if (m[1] !== undefined) found.push(`${m[1]}:${m[3]}`);
+    if (m[1] !== undefined) found.push({ specifier: `${m[1]}:${m[3]}`, typeOnly: false });
     else {
-      const specifier = m[5] ?? m[7] ?? m[9];
-      if (specifier !== undefined) found.push(specifier);
+      const specifier = m[6] ?? m[8] ?? m[10];
+      if (specifier !== undefined) found.push({ specifier, typeOnly: m[6] !== undefined && m[4] !== undefined });
     }
   }
   return found;
+}
+
+/** Every module specifier a TS source file refers to, in source order. */
+export function extractSpecifiers(source: string): string[] {
+  return extractImports(source).map((i) => i.specifier);
 }
 
 /** Why `specifier`, imported from `file` (absolute path), breaks the layering; null if fine. */
@@ -185,5 +196,102 @@ describe("src/core layering", () => {
         `),
       ).toEqual([]);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The studio's split by where code runs. Every non-test file under src/app and src/browser:
+//   page   (src/app, src/browser/page: the UI thread) imports core, shared and page code — never
+//          worker code, not even its types (those come through shared/engine-api.ts);
+//   worker (src/browser/worker and the sandbox files at src/browser/'s top: the GPU worker and what
+//          it starts) imports core, shared and worker code — never page code, React or zustand;
+//   shared (src/browser/shared: both sides, e.g. the wire and the worker's API) imports core and
+//          shared code, and worker code only with `import type` (erased: nothing of the worker is
+//          bundled into the page) — never page code, React or zustand.
+// Components (src/app/components) start no network or storage work: they import nothing but
+// types from the page's Hub clients and caches (the store's jobs run them).
+// Nobody in the browser imports src/node or src/cli.
+
+const SRC_DIR = resolve(CORE_DIR, "..");
+type Area = "core" | "page" | "worker" | "shared" | "node" | "cli" | "testing" | "other";
+
+/** Which side `path` (absolute) runs on. */
+export function areaOf(path: string, src = SRC_DIR): Area {
+  const rel = relative(src, path).split(sep).join("/");
+  if (rel.startsWith("core/")) return "core";
+  if (rel.startsWith("app/") || rel.startsWith("browser/page/")) return "page";
+  if (rel.startsWith("browser/worker/") || /^browser\/[^/]+$/.test(rel)) return "worker";
+  if (rel.startsWith("browser/shared/")) return "shared";
+  if (rel.startsWith("browser/testing/")) return "testing";
+  if (rel.startsWith("node/")) return "node";
+  if (rel.startsWith("cli/")) return "cli";
+  return "other";
+}
+
+const UI_PACKAGES = ["react", "react-dom", "zustand"];
+/** Page modules that do network or storage work: the store's jobs use them, components don't. */
+const STORE_ONLY = ["browser/page/hub-cache.ts", "browser/page/dataset-cache.ts", "browser/page/hub-datasets.ts", "browser/page/handle-store.ts"];
+
+/** Why `ref`, imported from `file` (absolute, under src/app or src/browser), breaks the split; null if fine. */
+export function checkBrowserImport(file: string, ref: ImportRef, src = SRC_DIR): string | null {
+  const from = areaOf(file, src);
+  const bare = ref.specifier.split("?")[0]!;
+  if (!bare.startsWith(".")) {
+    const parts = bare.split("/");
+    const pkg = bare.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+    return from !== "page" && UI_PACKAGES.includes(pkg) ? `${from} code imports "${pkg}"` : null;
+  }
+  const target = resolve(dirname(file), bare);
+  const to = areaOf(target, src);
+  if (to === "node" || to === "cli" || to === "testing") return `${from} code imports ${to} code`;
+  if (relative(src, file).startsWith(`app${sep}components${sep}`) && !ref.typeOnly && STORE_ONLY.includes(relative(src, target).split(sep).join("/"))) {
+    return "a component imports a network/storage module (run it as a store job)";
+  }
+  if (from === "page" && to === "worker") return "page code imports worker code (use shared/engine-api.ts)";
+  if ((from === "worker" || from === "shared") && to === "page") return `${from} code imports page code`;
+  if (from === "shared" && to === "worker" && !ref.typeOnly) return "shared code imports worker code at run time (only `import type`)";
+  return null;
+}
+
+function sourceFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...sourceFiles(path));
+    else if (/\.tsx?$/.test(entry.name) && !/\.(?:test|spec)\.tsx?$/.test(entry.name) && !entry.name.endsWith(".d.ts")) files.push(path);
+  }
+  return files;
+}
+
+describe("studio layering: page / worker / shared", () => {
+  it("each side imports only what runs there", () => {
+    const violations: Violation[] = [];
+    for (const file of [...sourceFiles(join(SRC_DIR, "app")), ...sourceFiles(join(SRC_DIR, "browser"))]) {
+      if (areaOf(file) === "testing") continue;
+      for (const ref of extractImports(readFileSync(file, "utf8"))) {
+        const reason = checkBrowserImport(file, ref);
+        if (reason) violations.push({ file: relative(SRC_DIR, file), specifier: ref.specifier, reason });
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("the checker flags each kind of crossing", () => {
+    const at = (rel: string) => join(SRC_DIR, ...rel.split("/"));
+    const check = (file: string, source: string) => extractImports(source).map((ref) => checkBrowserImport(at(file), ref) !== null);
+    expect(check("app/store/store.ts", `import { Engine } from "../../browser/worker/engine.ts";`)).toEqual([true]);
+    expect(check("app/store/store.ts", `import type { Engine } from "../../browser/worker/engine.ts";`)).toEqual([true]);
+    expect(check("app/store/store.ts", `import type { StudioEngine } from "../../browser/shared/engine-api.ts"; import { create } from "zustand";`)).toEqual([false, false]);
+    expect(check("browser/page/drop.ts", `import { x } from "../worker/engine.ts";`)).toEqual([true]);
+    expect(check("browser/worker/engine.ts", `import { pickFolder } from "../page/pickers.ts"; import { useState } from "react";`)).toEqual([true, true]);
+    expect(check("browser/worker/engine.ts", `import { x } from "../shared/wire.ts"; import { y } from "../../core/io/bytes.ts";`)).toEqual([false, false]);
+    expect(check("browser/shared/engine-api.ts", `import type { A } from "../worker/evaluation.ts"; export type { B } from "../worker/eval-data.ts";`)).toEqual([false, false]);
+    expect(check("browser/shared/engine-api.ts", `import { A } from "../worker/evaluation.ts";`)).toEqual([true]);
+    expect(check("browser/shared/wire.ts", `import { x } from "../page/hub-endpoint.ts";`)).toEqual([true]);
+    expect(check("browser/worker/model-host.ts", `import { x } from "../../node/model.ts";`)).toEqual([true]);
+    expect(check("app/components/HubData.tsx", `import { opfsDatasetCache } from "../../browser/page/dataset-cache.ts";`)).toEqual([true]);
+    expect(check("app/components/HubPresets.tsx", `import type { CachedModel } from "../../browser/page/hub-cache.ts";`)).toEqual([false]);
+    expect(check("app/store/hub-actions.ts", `import { opfsDatasetCache } from "../../browser/page/dataset-cache.ts";`)).toEqual([false]);
+    expect(areaOf(at("browser/sandbox-worker.ts"))).toBe("worker");
   });
 });

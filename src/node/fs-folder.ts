@@ -3,9 +3,10 @@
  * written into a hidden staging folder beside the destination and renamed into place on commit.
  */
 import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readlink, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ByteSink, ByteSource, FolderSink, FolderSource } from '../core/io/bytes.ts';
+import { removeStaleStaging, StagingError, stagingName, type OnStaleRemoved } from './staging.ts';
 
 export type FsErrorCode = 'FOLDER_NOT_FOUND' | 'NOT_A_FOLDER' | 'BROKEN_LINK' | 'OUTPUT_EXISTS' | 'OUTPUT_INSIDE_INPUT';
 
@@ -85,15 +86,44 @@ export async function openFolder(path: string): Promise<FolderSource> {
   };
 }
 
+/** `path` with every symbolic link resolved, for its existing part; the rest appended as it is. */
+async function realPathOf(path: string): Promise<string> {
+  const rest: string[] = [];
+  let head = resolve(path);
+  for (;;) {
+    try {
+      return join(await realpath(head), ...rest.reverse());
+    } catch {
+      if (dirname(head) === head) return resolve(path);
+      rest.push(basename(head));
+      head = dirname(head);
+    }
+  }
+}
+
+/** I/O failures name the file as the user will see it, e.g. `merged/model.safetensors`. */
+function writeFailed(file: string) {
+  return (e: unknown): never => {
+    throw new StagingError('WRITE_FAILED', file, e);
+  };
+}
+
+export interface OutputFolderOptions {
+  /** Told about each staging leftover of a dead process removed beside the output (staging.ts). */
+  readonly onStaleRemoved?: OnStaleRemoved;
+}
+
 /**
  * An output folder that appears at `path` only when committed. `path` must not exist, or be an
- * empty folder. The staging folder `.rvs-tmp-<name>-<random>` sits beside it (same file system).
+ * empty folder, and must not lie inside an input folder (symbolic links resolved). The staging
+ * folder (`stagingName`) sits beside it, on the same file system.
  */
-export async function createOutputFolder(path: string, inputs: readonly string[] = []): Promise<FolderSink> {
+export async function createOutputFolder(path: string, inputs: readonly string[] = [], options: OutputFolderOptions = {}): Promise<FolderSink> {
   const target = resolve(path);
+  const realTarget = await realPathOf(path);
   for (const input of inputs) {
-    const inputRoot = resolve(input);
-    if (target === inputRoot || target.startsWith(`${inputRoot}/`)) {
+    const inputRoot = await realPathOf(input);
+    if (realTarget === inputRoot || realTarget.startsWith(`${inputRoot}/`)) {
       throw new FsError('OUTPUT_INSIDE_INPUT', `is inside the input folder ${input}`, path);
     }
   }
@@ -102,27 +132,29 @@ export async function createOutputFolder(path: string, inputs: readonly string[]
     throw new FsError('OUTPUT_EXISTS', 'already exists and is not an empty folder; choose another --out or remove it', path);
   }
   await mkdir(dirname(target), { recursive: true });
-  const staging = join(dirname(target), `.rvs-tmp-${basename(target)}-${Math.random().toString(36).slice(2, 10)}`);
+  await removeStaleStaging(dirname(target), options.onStaleRemoved);
+  const staging = join(dirname(target), stagingName(basename(target)));
   await mkdir(staging);
   const open_ = new Set<{ close(): Promise<void> }>();
   let done = false;
   return {
     name: path,
     async create(file) {
-      await mkdir(dirname(join(staging, file)), { recursive: true }); // e.g. onnx/model.onnx
-      const handle = await open(join(staging, file), 'wx');
+      const failed = writeFailed(join(path, file));
+      await mkdir(dirname(join(staging, file)), { recursive: true }).catch(failed); // e.g. onnx/model.onnx
+      const handle = await open(join(staging, file), 'wx').catch(failed);
       open_.add(handle);
       const sink: ByteSink = {
         async write(bytes) {
           let at = 0;
           while (at < bytes.byteLength) {
-            const { bytesWritten } = await handle.write(bytes, at, bytes.byteLength - at);
+            const { bytesWritten } = await handle.write(bytes, at, bytes.byteLength - at).catch(failed);
             at += bytesWritten;
           }
         },
         async close() {
           open_.delete(handle);
-          await handle.close();
+          await handle.close().catch(failed);
         },
       };
       return sink;
@@ -130,8 +162,8 @@ export async function createOutputFolder(path: string, inputs: readonly string[]
     async commit() {
       if (done) return;
       if (open_.size > 0) throw new Error('commit with files still open');
-      if (existing) await rmdir(target); // the empty folder that was there
-      await rename(staging, target);
+      if (existing) await rmdir(target).catch(writeFailed(path)); // the empty folder that was there
+      await rename(staging, target).catch(writeFailed(path));
       done = true;
     },
     async abort() {

@@ -7,7 +7,8 @@
  * keeps its instance alive (a WeakMap keyed by the device), and nothing else holds either: once the
  * caller destroys the device (`device.destroy()`) and drops it, the process exits normally.
  */
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { create, globals } from 'webgpu';
@@ -51,11 +52,71 @@ export async function openNodeGpu(options: OpenNodeGpuOptions = {}): Promise<Nod
       maxBufferSize: limits.maxBufferSize,
       maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
     },
-    // Optional, for kernel timings (scripts/bench-kernel.ts).
+    // Optional, for kernel timings (bench/kernel.ts).
     requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
   });
   instances.set(device, instance);
   return { device, adapterName: adapterName(adapter.info) };
+}
+
+/** What a quiet probe found: the best adapter, or null. */
+export interface ProbedAdapter {
+  readonly name: string;
+  readonly fallback: boolean;
+}
+
+/**
+ * Whether this machine may have a hardware GPU: on Linux, a GPU shows as a device node (DRM render
+ * nodes, NVIDIA's, WSL's /dev/dxg); elsewhere it cannot be told this way, so yes.
+ */
+export function mayHaveGpu(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dev = (() => {
+    try {
+      return readdirSync('/dev');
+    } catch {
+      return null;
+    }
+  })();
+  if (dev === null) return true;
+  if (dev.some((n) => /^nvidia\d+$/.test(n) || n === 'dxg' || n === 'kfd')) return true;
+  try {
+    return readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
+
+const PROBE = `
+const { create } = await import(process.argv[1]);
+const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+const i = adapter?.info;
+process.stdout.write(JSON.stringify(i ? { vendor: i.vendor, architecture: i.architecture, description: i.description, device: i.device, fallback: i.isFallbackAdapter } : null));
+process.exit(0);
+`;
+
+/**
+ * Looks for a hardware adapter without a sound: Dawn and the Vulkan loader write their findings
+ * ("Couldn't load Vulkan", "XDG_RUNTIME_DIR is invalid", feature warnings) straight to the
+ * process's stderr, so the probe runs in a child process whose stderr is kept, and shown only
+ * through `onNoise` (the CLI's --debug). Software adapters (SwiftShader) are never considered:
+ * VK_ICD_FILENAMES is not set for the child. Null when there is none, or the probe fails.
+ */
+export async function probeGpuQuietly(options: { readonly onNoise?: (text: string) => void } = {}): Promise<ProbedAdapter | null> {
+  if (!mayHaveGpu()) return null;
+  const url = import.meta.resolve('webgpu');
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--input-type=module', '-e', PROBE, url], { timeout: 20_000 }, (error, stdout, stderr) => {
+      if (stderr) options.onNoise?.(stderr);
+      if (error) return resolve(null);
+      try {
+        const info = JSON.parse(stdout) as (Partial<GPUAdapterInfo> & { fallback?: boolean }) | null;
+        resolve(info ? { name: adapterName(info as GPUAdapterInfo), fallback: info.fallback === true } : null);
+      } catch {
+        resolve(null);
+      }
+    });
+  });
 }
 
 /** Each device's Dawn instance, alive as long as the device object is (see the top of this file). */

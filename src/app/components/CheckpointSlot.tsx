@@ -1,19 +1,18 @@
 import { useId, useState, type ChangeEvent, type DragEvent } from 'react';
-import { readDrop } from '../../browser/drop.ts';
-import type { SlotId } from '../../browser/engine.ts';
-import type { FileLike } from '../../browser/fs-access.ts';
-import { asDirectory, canPickFolders, pickFolder } from '../../browser/pickers.ts';
+import { readDrop } from '../../browser/page/drop.ts';
+import type { SlotId, SlotSummary } from '../../browser/shared/engine-api.ts';
+import type { FileLike } from '../../browser/shared/fs-access.ts';
+import { asDirectory, canPickFolders, pickFolder } from '../../browser/page/pickers.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatBytes, formatCount } from '../format.ts';
 import { errorLine } from '../store/jobs.ts';
 import { isBusy, slotName } from '../store/state.ts';
-import type { CheckpointSummary } from '../../browser/summary.ts';
 import { ErrorLine } from './ErrorLine.tsx';
 
 /** `webkitdirectory` is not in React's input attributes. */
 const DIRECTORY_INPUT = { webkitdirectory: '', directory: '' } as Record<string, string>;
 
-function Summary({ s }: { s: CheckpointSummary }) {
+function Summary({ s }: { s: SlotSummary }) {
   const dtype = s.dtypes.map((d) => (s.dtypes.length > 1 ? `${d.dtype} (${d.tensors})` : d.dtype)).join(', ') || '—';
   const shape = [s.layers !== null ? `${s.layers} layers` : null, s.hiddenSize !== null ? `hidden ${s.hiddenSize}` : null, s.vocabSize !== null ? `vocab ${s.vocabSize}` : null].filter(Boolean).join(', ');
   return (

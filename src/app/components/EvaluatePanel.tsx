@@ -1,13 +1,12 @@
 import { useEffect, useState, type ChangeEvent } from 'react';
-import { BENCHMARKS, type Benchmark } from '../../browser/benchmarks.ts';
-import type { DataFile, DataRole } from '../../browser/eval-data.ts';
-import type { SweepSnapshot } from '../../browser/evaluation.ts';
+import { BENCHMARKS, type Benchmark } from '../../browser/shared/benchmarks.ts';
+import type { DataFile, DataRole, SweepSnapshot } from '../../browser/shared/engine-api.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatAlpha, formatBytes, formatSeconds } from '../format.ts';
 import { parseAlphas } from '../store/evaluation.ts';
 import { isBusy, mergeBlocker } from '../store/state.ts';
 import { ErrorLine } from './ErrorLine.tsx';
-import { HubDataButton, HubDataStatus, useHubData } from './HubData.tsx';
+import { HubDataButton, HubDataStatus } from './HubData.tsx';
 import { JobProgress, type Measure } from './JobProgress.tsx';
 
 /** `webkitdirectory` is not in React's input attributes. */
@@ -51,7 +50,6 @@ function BenchmarkRow({ b }: { b: Benchmark }) {
   const data = useStudio((s) => s.datasets[b.id]);
   const busy = useStudio(isBusy);
   const { chooseBenchmark, setData, clearData } = useActions();
-  const hub = useHubData(b);
   const load = (role: DataRole) => (files: DataFile[]) => void setData(b.id, role, files);
   const summary = data && data.status !== 'loading' ? data.summary : null;
   const fewshot = summary?.tasks.find((t) => t.fewshot !== null)?.fewshot ?? null;
@@ -75,7 +73,7 @@ function BenchmarkRow({ b }: { b: Benchmark }) {
         )}
         {!data && <span className="muted">{b.dataHint}</span>}
         {b.notOnHub && <p className="muted small">{b.notOnHub}</p>}
-        <HubDataStatus b={b} hub={hub} />
+        <HubDataStatus b={b} />
         <ErrorLine>{data?.status === 'error' ? data.error : null}</ErrorLine>
       </td>
       <td className="data-actions">
@@ -88,17 +86,14 @@ function BenchmarkRow({ b }: { b: Benchmark }) {
           <>
             <FileInput label={`${b.label}: test data`} text="Test data…" onFiles={load('test')} disabled={busy} />
             {b.fewshotHint && <FileInput label={`${b.label}: few-shot data`} text="Few-shot data…" onFiles={load('fewshot')} disabled={busy} />}
-            <HubDataButton b={b} hub={hub} disabled={busy} />
+            <HubDataButton b={b} disabled={busy} />
           </>
         )}
         {summary && (
           <button
             type="button"
             className="link"
-            onClick={() => {
-              hub.reset();
-              void clearData(b.id);
-            }}
+            onClick={() => void clearData(b.id)}
             disabled={busy}
             aria-label={`Clear ${b.label} data`}
           >

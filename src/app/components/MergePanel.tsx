@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { asDirectory, canPickFolders, pickFolder } from '../../browser/pickers.ts';
+import { asDirectory, canPickFolders, pickFolder } from '../../browser/page/pickers.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatAlpha, formatBytes, formatSeconds } from '../format.ts';
 import { errorLine } from '../store/jobs.ts';

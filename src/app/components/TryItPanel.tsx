@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { GenerateOutcome, GenerateSnapshot } from '../../browser/evaluation.ts';
+import type { GenerateOutcome, GenerateSnapshot } from '../../browser/shared/engine-api.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatAlpha, formatBytes } from '../format.ts';
 import { isBusy, mergeBlocker } from '../store/state.ts';

@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import { asDirectory, canPickFolders, pickFolder } from '../../browser/pickers.ts';
+import { asDirectory, canPickFolders, pickFolder } from '../../browser/page/pickers.ts';
 import { largestTensors } from '../../core/merge/vector-stats.ts';
-import type { VectorAnalysis } from '../../browser/engine.ts';
+import type { VectorAnalysis } from '../../browser/shared/engine-api.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatBytes, formatPercent, formatSeconds, formatValue } from '../format.ts';
 import { errorLine } from '../store/jobs.ts';

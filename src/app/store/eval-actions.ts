@@ -3,10 +3,10 @@
  * engine's events), reports opened from files, the "try it" box and "Export ONNX…". Kept apart from
  * store.ts; they share its job runner (one job at a time: they all use the GPU).
  */
-import type { StudioEngine } from '../../browser/engine.ts';
+import type { StudioEngine } from '../../browser/shared/engine-api.ts';
 import { parseReport, type Report } from '../../core/report/schema.ts';
 import { applyEvent, sweepRequestOf } from './evaluation.ts';
-import { errorLine, type createJobRunner } from './jobs.ts';
+import { errorLine, idleJob, type createJobRunner } from './jobs.ts';
 import { mergeRecipeOf, rulesOf } from './settings.ts';
 import { mergeBlocker, type StudioActions, type StudioState } from './state.ts';
 
@@ -61,6 +61,8 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
       dataSeq.set(benchmark, (dataSeq.get(benchmark) ?? 0) + 1);
       await engine.clearData(benchmark);
       setDataset(benchmark, null);
+      // The Hub fetch that brought the data is no longer what the row shows.
+      if (get().hubDataFor === benchmark && !jobs.running()) set({ hubData: idleJob(), hubDataFor: null });
       get().chooseBenchmark(benchmark, false);
     },
 

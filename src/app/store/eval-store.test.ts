@@ -2,8 +2,8 @@
 // data and settings, a sweep whose live report (folded from events) is the final report, one-line
 // errors for reports and data, cancellation, and the "try it" box.
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../browser/engine.ts';
-import type { OrtModule } from '../../browser/ort-types.ts';
+import { Engine } from '../../browser/worker/engine.ts';
+import type { OrtModule } from '../../browser/worker/ort-types.ts';
 import type { Report } from '../../core/report/schema.ts';
 import { createStudioStore, type StudioStore } from './store.ts';
 

@@ -4,9 +4,8 @@
  * folds them into a report the charts and the table render, the same way a finished or opened
  * report renders.
  */
-import { BENCHMARKS } from '../../browser/benchmarks.ts';
-import type { DataSummary } from '../../browser/eval-data.ts';
-import type { EvalSettings, RunUpdate, SweepEvent, SweepRequest } from '../../browser/evaluation.ts';
+import { BENCHMARKS } from '../../browser/shared/benchmarks.ts';
+import type { DataSummary, EvalSettings, RunUpdate, SweepEvent, SweepRequest } from '../../browser/shared/engine-api.ts';
 import type { Rule } from '../../core/merge/recipe.ts';
 import type { Report } from '../../core/report/schema.ts';
 

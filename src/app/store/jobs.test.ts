@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RemoteError } from '../../browser/wire.ts';
+import { HubError } from '../../core/hub/http.ts';
+import { RemoteError } from '../../browser/shared/wire.ts';
 import { EvalError } from '../../core/eval/errors.ts';
 import { isCancelled } from './jobs.ts';
 
@@ -16,7 +17,8 @@ describe('isCancelled', () => {
     expect(isCancelled(thrown)).toBe(true); // the platform's AbortError (the sandbox pool)
     expect(isCancelled(new RemoteError({ wireError: true, name: 'AbortError', message: 'aborted', code: undefined, stack: undefined, details: {} }))).toBe(true);
     expect(isCancelled(new EvalError('CANCELLED', 'sweep cancelled'))).toBe(true);
-    expect(isCancelled({ code: 'ABORTED' })).toBe(true); // the Hub clients
+    expect(isCancelled(new HubError('CANCELLED', 'acme/x: downloading config.json was cancelled', 'acme/x'))).toBe(true); // the Hub clients
+    expect(isCancelled({ code: 'ABORTED' })).toBe(false); // one spelling
     expect(isCancelled(new EvalError('BAD_OPTION', 'give at least one α'))).toBe(false);
     expect(isCancelled(new Error('boom'))).toBe(false);
     expect(isCancelled('CANCELLED')).toBe(false);

@@ -1,6 +1,7 @@
 /** Long jobs in the store: state, one-line errors, and the runner every slice uses. */
 import type { MergeProgress } from '../../core/merge/execute.ts';
-import type { JobOptions } from '../../browser/engine.ts';
+import type { JobOptions } from '../../browser/shared/engine-api.ts';
+import { throttleProgress } from '../../browser/shared/progress.ts';
 
 export type JobStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 
@@ -23,18 +24,22 @@ export function errorLine(e: unknown): string {
 }
 
 /**
- * A failure that is a cancellation: core's `CANCELLED` (merge, export, evaluation), the Hub
- * clients' `ABORTED`, or the platform's `AbortError` (e.g. `signal.throwIfAborted()` in the
- * sandbox pool; its name survives the worker boundary).
+ * A failure that is a cancellation: core's `CANCELLED` (merge, export, evaluation, the Hub), or
+ * the platform's `AbortError` (e.g. `signal.throwIfAborted()` in the sandbox pool; its name
+ * survives the worker boundary).
  */
 export function isCancelled(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;
   const { code, name } = e as { code?: unknown; name?: unknown };
-  return code === 'CANCELLED' || code === 'ABORTED' || name === 'AbortError';
+  return code === 'CANCELLED' || name === 'AbortError';
 }
 
-/** Jobs the store can run; one at a time (they share the GPU). */
-export type JobKey = 'analysis' | 'vectorSave' | 'mergeSave' | 'onnxExport' | 'sweep' | 'tryIt';
+/**
+ * Jobs the store can run, one at a time: the engine's (they share the GPU) and the page's Hub
+ * downloads (their checkpoints open into slots the engine's jobs read). `isBusy` knows them all.
+ */
+export const JOB_KEYS = ['analysis', 'vectorSave', 'mergeSave', 'onnxExport', 'sweep', 'tryIt', 'hubModels', 'hubData'] as const;
+export type JobKey = (typeof JOB_KEYS)[number];
 
 /** The part of the store a job runner needs. */
 export interface JobHost<S> {
@@ -43,11 +48,12 @@ export interface JobHost<S> {
 }
 
 /**
- * Runs `work` as job `key`: refuses while any job runs, tracks progress, maps a cancellation to
+ * Runs `work` as job `key`: refuses while any job runs, tracks progress (throttled, progress.ts: at
+ * most every `progressIntervalMs`, the latest always shown), maps a cancellation to
  * `cancelled` and any other failure to a one-line `error`. The AbortController lives outside the
  * (serialisable) state.
  */
-export function createJobRunner<S extends Record<JobKey, JobState<unknown, unknown>>>(host: JobHost<S>, now: () => number) {
+export function createJobRunner<S extends Record<JobKey, JobState<unknown, unknown>>>(host: JobHost<S>, now: () => number, progressIntervalMs = 50) {
   const controllers = new Map<JobKey, AbortController>();
   const running = () => controllers.size > 0;
 
@@ -58,15 +64,15 @@ export function createJobRunner<S extends Record<JobKey, JobState<unknown, unkno
     controllers.set(key, controller);
     const update = (job: Partial<JobState<unknown, unknown>>) => host.set({ [key]: { ...host.get()[key], ...job } } as unknown as Partial<S>);
     update({ status: 'running', progress: null, startedAt: now(), result: null, error: null });
+    const progress = throttleProgress((p: unknown) => {
+      if (controllers.get(key) === controller) update({ progress: p });
+    }, progressIntervalMs);
     try {
-      const result = await work({
-        signal: controller.signal,
-        onProgress: (progress) => {
-          if (controllers.get(key) === controller) update({ progress });
-        },
-      });
+      const result = await work({ signal: controller.signal, onProgress: (p) => progress.push(p) });
+      progress.flush();
       update({ status: 'done', result });
     } catch (e) {
+      progress.flush();
       update(isCancelled(e) ? { status: 'cancelled' } : { status: 'error', error: errorLine(e) });
     } finally {
       controllers.delete(key);

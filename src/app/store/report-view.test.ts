@@ -21,7 +21,7 @@ const run = (alpha: number, task: string, scores: number[], metrics: ReportRun['
 });
 
 function report(runs: ReportRun[]): Report {
-  return { schema: 'rvs-report/1', createdAt: '2025-01-01T00:00:00Z', app: { name: 't', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs, timings: {} };
+  return { schema: 'rvs-report/1', status: 'complete', createdAt: '2025-01-01T00:00:00Z', app: { name: 't', version: '1' }, environment: { backend: 'b' }, checkpoints: {}, recipe: null, runs, timings: {} };
 }
 
 describe('report view', () => {

@@ -82,6 +82,20 @@ export function mergeRecipeOf(settings: MergeSettings, useVector: boolean): Reci
 }
 
 /**
+ * The merge recipe as its compatibility check sees it. Compatibility depends on α only through
+ * which tensors are copies of the target (α = 0 or excluded: they need no counterpart), so the
+ * slider's α is taken as 1 — the check holds for every α ≠ 0, and α = 0 (a copy of the target) is
+ * held to the same check — and each rule's α as 0 or 1. Moving the slider leaves this recipe, and so
+ * the compatibility result, unchanged: it costs no round-trip to the engine.
+ */
+export function compatRecipeOf(settings: MergeSettings, useVector: boolean): Recipe {
+  const zeroOrOne = (alpha: number) => (alpha === 0 ? 0 : 1);
+  const groups = Object.fromEntries(GROUP_IDS.map((g) => [g, { ...settings.groups[g], alpha: zeroOrOne(settings.groups[g].alpha) }])) as MergeSettings['groups'];
+  const patterns = settings.patterns.map((p) => ({ ...p, alpha: zeroOrOne(p.alpha) }));
+  return mergeRecipeOf({ ...settings, alpha: 1, groups, patterns, shardSizeMB: 1 }, useVector);
+}
+
+/**
  * The vector panel's pass: the whole vector, no rules. Extracted from SFT and GRPO; a saved vector
  * is read against the target (an `apply` pass computes its statistics, without θ_SFT ratios).
  */

@@ -1,12 +1,13 @@
 /** The studio's state: serialisable data only (results of the engine, settings, job states). */
-import type { BackendInfo, CompatResult, EngineDiagnostics, SaveResult, SlotId, SlotSource, VectorAnalysis } from '../../browser/engine.ts';
-import type { DataFile, DataRole } from '../../browser/eval-data.ts';
-import type { GenerateOutcome, GenerateSnapshot, SweepSnapshot } from '../../browser/evaluation.ts';
-import type { DirectoryHandleLike } from '../../browser/fs-access.ts';
-import type { CheckpointSummary } from '../../browser/summary.ts';
+import type { BackendInfo, CompatResult, DataFile, DataRole, EngineDiagnostics, GenerateOutcome, GenerateSnapshot, SaveResult, SlotId, SlotSource, SlotSummary, SweepSnapshot, VectorAnalysis } from '../../browser/shared/engine-api.ts';
+import type { CachedModel } from '../../browser/page/hub-cache.ts';
+import type { DirectoryHandleLike } from '../../browser/shared/fs-access.ts';
+import type { HubProgress } from '../../core/hub/datasets.ts';
+import type { DownloadProgress } from '../../core/hub/download.ts';
 import type { Report } from '../../core/report/schema.ts';
 import type { DatasetState, EvalPanelSettings } from './evaluation.ts';
-import type { JobKey, JobState } from './jobs.ts';
+import type { HubModelRequest } from './hub-actions.ts';
+import { JOB_KEYS, type JobKey, type JobState } from './jobs.ts';
 import type { GroupId, GroupSetting, MergeSettings, OutputDtype, PatternSetting } from './settings.ts';
 
 export type SlotOrigin = 'folder' | 'files' | 'drop' | 'demo' | 'remembered';
@@ -14,7 +15,7 @@ export type SlotOrigin = 'folder' | 'files' | 'drop' | 'demo' | 'remembered';
 export type SlotState =
   | { readonly status: 'empty'; readonly remembered: string | null }
   | { readonly status: 'loading'; readonly label: string }
-  | { readonly status: 'ready'; readonly summary: CheckpointSummary; readonly origin: SlotOrigin }
+  | { readonly status: 'ready'; readonly summary: SlotSummary; readonly origin: SlotOrigin }
   | { readonly status: 'error'; readonly error: string; readonly remembered: string | null };
 
 export interface CompatState {
@@ -24,6 +25,29 @@ export interface CompatState {
 }
 
 export type BackendState = { readonly status: 'checking' } | { readonly status: 'ready'; readonly info: BackendInfo } | { readonly status: 'error'; readonly error: string };
+
+/** A Hub download's progress: the repository, then its file (null while listing). */
+export interface HubModelsProgress {
+  readonly repo: string;
+  readonly download: DownloadProgress | null;
+}
+export interface HubDataProgress {
+  readonly repo: string;
+  readonly fetch: HubProgress | null;
+}
+/** What a finished Hub job says (one line). */
+export interface HubOutcome {
+  readonly message: string;
+}
+
+export interface HubCacheState {
+  /** False where the browser has no private file system (`error` says so). */
+  readonly available: boolean;
+  readonly models: readonly CachedModel[];
+  readonly estimate: { readonly usage: number; readonly quota: number } | null;
+  /** The last failed cache action (open, delete), one line. */
+  readonly error: string | null;
+}
 
 export interface StudioData {
   readonly backend: BackendState;
@@ -52,6 +76,15 @@ export interface StudioData {
   readonly reportError: string | null;
   readonly tryIt: JobState<GenerateOutcome, GenerateSnapshot>;
   readonly diagnostics: EngineDiagnostics | null;
+
+  /** The Hub endpoint as set (blank: https://huggingface.co). */
+  readonly hubEndpoint: string;
+  /** "Load from Hugging Face": checkpoints into the cache, then into their slots. */
+  readonly hubModels: JobState<HubOutcome, HubModelsProgress>;
+  /** A benchmark's data "From Hugging Face"; `hubDataFor` is the benchmark of the last one. */
+  readonly hubData: JobState<HubOutcome, HubDataProgress>;
+  readonly hubDataFor: string | null;
+  readonly hubCache: HubCacheState;
 }
 
 export interface ShownReport {
@@ -97,6 +130,15 @@ export interface StudioActions {
   clearOverlay(): void;
   generate(prompt: string, chat: boolean, maxNewTokens: number): Promise<void>;
   refreshDiagnostics(): Promise<void>;
+
+  setHubEndpoint(value: string): void;
+  /** Downloads each repository (a job: `hubModels`) and opens it in its slot; `token` is used for these requests only. */
+  downloadModels(requests: readonly HubModelRequest[], token: string): Promise<void>;
+  refreshHubCache(): Promise<void>;
+  openCachedModel(repo: string, revision: string, slot: SlotId): Promise<void>;
+  removeCachedModel(repo: string, revision: string): Promise<void>;
+  /** Fetches a benchmark's splits (a job: `hubData`), then loads them like chosen files. */
+  fetchHubData(benchmark: string): Promise<void>;
 }
 
 export type StudioState = StudioData & StudioActions;
@@ -107,7 +149,7 @@ export function visibleSlots(useVector: boolean): SlotId[] {
 }
 
 export function isBusy(s: StudioData): boolean {
-  return [s.analysis, s.vectorSave, s.mergeSave, s.onnxExport, s.sweep, s.tryIt].some((j) => j.status === 'running');
+  return JOB_KEYS.some((key) => s[key].status === 'running');
 }
 
 /** Why the merge cannot be saved now, or null. */

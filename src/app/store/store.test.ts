@@ -3,9 +3,10 @@ import { openCheckpoint } from '../../core/checkpoint/checkpoint.ts';
 import { TINY_QWEN2, writeFamilyMember, type FamilyMember, type Qwen2Shape } from '../../core/checkpoint/synthetic.ts';
 import { MemoryFolder } from '../../core/io/bytes.ts';
 import { tensorBytes } from '../../core/testing/reference.ts';
-import { Engine, type SlotSource } from '../../browser/engine.ts';
-import { directoryFolderSource } from '../../browser/folder-source.ts';
-import { BrowserIoError, type DirectoryHandleLike, type FileLike, type FolderMemory } from '../../browser/fs-access.ts';
+import type { SlotSource } from '../../browser/shared/engine-api.ts';
+import { Engine } from '../../browser/worker/engine.ts';
+import { directoryFolderSource } from '../../browser/shared/folder-source.ts';
+import { BrowserIoError, type DirectoryHandleLike, type FileLike, type FolderMemory } from '../../browser/shared/fs-access.ts';
 import { MemoryDirectoryHandle } from '../../browser/testing/memory-handles.ts';
 import { createStudioStore, type StudioStore } from './store.ts';
 import { analysisBlocker, mergeBlocker } from './state.ts';
@@ -110,6 +111,32 @@ describe('studio store', () => {
     expect(s.compat.merge.result?.missing).toEqual(['target']);
   });
 
+  it('moving α costs no compatibility round-trip; a rule that changes what is merged does', async () => {
+    const { store, engine } = setup();
+    await store.getState().loadDemo();
+    store.getState().setGroup('mlp', { mode: 'alpha', alpha: 0.3 });
+    await settle();
+    const calls: unknown[] = [];
+    const compatibility = engine.compatibility.bind(engine);
+    engine.compatibility = async (recipe) => {
+      calls.push(recipe);
+      return compatibility(recipe);
+    };
+    for (const alpha of [0.5, -0.25, 0, 1.5]) store.getState().setAlpha(alpha);
+    store.getState().setGroup('mlp', { alpha: 0.7 });
+    await settle();
+    expect(calls).toEqual([]);
+    expect(store.getState().settings.alpha).toBe(1.5);
+    expect(mergeBlocker(store.getState())).toBeNull();
+    // α = 0 for a group makes its tensors copies of the target, and excluding one keeps them: what
+    // the merge needs changes, so it is checked again (once, debounced).
+    store.getState().setGroup('mlp', { alpha: 0 });
+    store.getState().setGroup('norms', { mode: 'exclude' });
+    await settle();
+    expect(calls).toHaveLength(1);
+    expect(store.getState().compat.merge.status).toBe('done');
+  });
+
   it('merges with a saved vector like with SFT + GRPO', async () => {
     const { store } = setup();
     await store.getState().loadDemo();
@@ -171,7 +198,7 @@ describe('studio store', () => {
 });
 
 async function demoTarget(): Promise<MemoryDirectoryHandle> {
-  const { buildDemoFamily } = await import('../../browser/demo.ts');
+  const { buildDemoFamily } = await import('../../browser/worker/demo.ts');
   const family = await buildDemoFamily();
   const dir = new MemoryDirectoryHandle('demo-target');
   for (const [name, bytes] of family.target.files) dir.put(name, bytes);

@@ -10,13 +10,16 @@
  * which gives progress, cancellation (`cancel(key)`) and one-line errors for free.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { SlotId, SlotSource, StudioEngine } from '../../browser/engine.ts';
-import type { DirectoryHandleLike, FolderMemory } from '../../browser/fs-access.ts';
+import type { SlotId, SlotSource, StudioEngine } from '../../browser/shared/engine-api.ts';
+import type { DirectoryHandleLike, FolderMemory } from '../../browser/shared/fs-access.ts';
+import { HF_ENDPOINT } from '../../core/hub/http.ts';
+import type { Recipe } from '../../core/merge/recipe.ts';
 import { evaluationActions } from './eval-actions.ts';
+import { hubActions, type HubDeps } from './hub-actions.ts';
 import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';
 import { createJobRunner, errorLine, idleJob } from './jobs.ts';
-import { analysisRecipeOf, DEFAULT_SETTINGS, mergeRecipeOf, shardBytes, vectorRecipe, type MergeSettings } from './settings.ts';
-import { analysisBlocker, isBusy, mergeBlocker, type CompatState, type SlotState, type StudioData, type StudioState } from './state.ts';
+import { analysisRecipeOf, compatRecipeOf, DEFAULT_SETTINGS, mergeRecipeOf, shardBytes, vectorRecipe, type MergeSettings } from './settings.ts';
+import { analysisBlocker, isBusy, mergeBlocker, type CompatState, type SlotOrigin, type SlotState, type StudioData, type StudioState } from './state.ts';
 
 export interface StudioDeps {
   readonly engine: StudioEngine;
@@ -25,12 +28,17 @@ export interface StudioDeps {
   readonly now?: () => number;
   /** Delay before a settings change re-checks compatibility (default 120 ms). */
   readonly compatDelayMs?: number;
+  /** The Hugging Face Hub: fetch and caches (none: its actions fail with one line). */
+  readonly hub?: HubDeps;
+  /** The Hub endpoint to start with (the page's `?hub=`); default https://huggingface.co. */
+  readonly hubEndpoint?: string;
 }
 
 export type StudioStore = StoreApi<StudioState>;
 
 const emptySlot: SlotState = { status: 'empty', remembered: null };
 const idleCompat: CompatState = { status: 'idle', result: null, error: null };
+type CompatPart = keyof StudioData['compat'];
 
 export function initialData(): StudioData {
   return {
@@ -53,6 +61,11 @@ export function initialData(): StudioData {
     reportError: null,
     tryIt: idleJob(),
     diagnostics: null,
+    hubEndpoint: HF_ENDPOINT,
+    hubModels: idleJob(),
+    hubData: idleJob(),
+    hubDataFor: null,
+    hubCache: { available: false, models: [], estimate: null, error: null },
   };
 }
 
@@ -61,7 +74,9 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
   const now = deps.now ?? (() => performance.now());
   const remembered = new Map<SlotId, DirectoryHandleLike>();
   const slotSeq = new Map<SlotId, number>();
-  let compatSeq = 0;
+  const compatSeq: Record<CompatPart, number> = { merge: 0, analysis: 0 };
+  /** The merge's compatibility recipe last checked (settings with the same one need no check). */
+  let mergeCompatKey: string | null = null;
   let compatTimer: ReturnType<typeof setTimeout> | null = null;
   let patternId = 0;
 
@@ -80,17 +95,74 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       set({ notice: 'Wait for the running job to finish, or cancel it, before changing checkpoints.' });
       return true;
     };
+    const compatKey = (settings: MergeSettings, useVector: boolean): string | null => {
+      try {
+        return JSON.stringify(compatRecipeOf(settings, useVector));
+      } catch {
+        return null; // an invalid setting: the check reports it
+      }
+    };
+    /** Re-checks the parts' compatibility (the analysis pass does not depend on the settings). */
+    const checkCompat = async (parts: readonly CompatPart[]): Promise<void> => {
+      const { settings, useVector } = get();
+      const recipes: Record<CompatPart, () => Recipe> = { merge: () => compatRecipeOf(settings, useVector), analysis: () => analysisRecipeOf(useVector) };
+      const seqs = parts.map((part) => ++compatSeq[part]);
+      if (parts.includes('merge')) mergeCompatKey = compatKey(settings, useVector);
+      const checking = { ...get().compat };
+      for (const part of parts) checking[part] = { ...checking[part], status: 'checking' };
+      set({ compat: checking });
+      const results = await Promise.all(
+        parts.map(async (part): Promise<CompatState> => {
+          try {
+            return { status: 'done', result: await engine.compatibility(recipes[part]()), error: null };
+          } catch (e) {
+            if (part === 'merge') mergeCompatKey = null;
+            return { status: 'error', result: null, error: errorLine(e) };
+          }
+        }),
+      );
+      const compat = { ...get().compat };
+      parts.forEach((part, i) => {
+        if (compatSeq[part] === seqs[i]) compat[part] = results[i]!;
+      });
+      set({ compat });
+    };
+    /** A settings change re-checks the merge's compatibility (debounced) only when its compatibility recipe changed: never for α alone. */
     const updateSettings = (patch: Partial<MergeSettings>) => {
       set({ settings: { ...get().settings, ...patch } });
+      const { settings, useVector } = get();
+      if (compatKey(settings, useVector) === mergeCompatKey && mergeCompatKey !== null) return;
       if (compatTimer !== null) clearTimeout(compatTimer);
       compatTimer = setTimeout(() => {
         compatTimer = null;
-        void get().refreshCompat();
+        void checkCompat(['merge']);
       }, deps.compatDelayMs ?? 120);
+    };
+
+    /** Opens a slot (no busy check: the Hub job opens what it downloaded while it runs). */
+    const openSlotNow = async (slot: SlotId, source: SlotSource, origin: SlotOrigin, label: string): Promise<void> => {
+      const seq = (slotSeq.get(slot) ?? 0) + 1;
+      slotSeq.set(slot, seq);
+      setSlot(slot, { status: 'loading', label });
+      try {
+        const summary = await engine.open(slot, source);
+        if (slotSeq.get(slot) !== seq) return;
+        setSlot(slot, { status: 'ready', summary, origin });
+        if (source.kind === 'directory' && deps.folders) {
+          remembered.set(slot, source.handle);
+          deps.folders.remember(slot, source.handle).catch(() => {});
+        }
+      } catch (e) {
+        if (slotSeq.get(slot) !== seq) return;
+        await engine.close(slot).catch(() => {});
+        setSlot(slot, { status: 'error', error: errorLine(e), remembered: rememberedName(slot) });
+      }
+      await inputsChanged();
     };
 
     return {
       ...initialData(),
+      ...(deps.hubEndpoint ? { hubEndpoint: deps.hubEndpoint } : {}),
 
       async init() {
         const [backend, recalled] = await Promise.allSettled([engine.backend(), deps.folders?.recall() ?? Promise.resolve(new Map<string, DirectoryHandleLike>())]);
@@ -106,6 +178,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
           set({ slots });
         }
         await get().refreshCompat();
+        await get().refreshHubCache();
       },
 
       setUseVector(useVector) {
@@ -116,23 +189,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
 
       async openSlot(slot, source: SlotSource, origin, label) {
         if (refuseWhileBusy()) return;
-        const seq = (slotSeq.get(slot) ?? 0) + 1;
-        slotSeq.set(slot, seq);
-        setSlot(slot, { status: 'loading', label });
-        try {
-          const summary = await engine.open(slot, source);
-          if (slotSeq.get(slot) !== seq) return;
-          setSlot(slot, { status: 'ready', summary, origin });
-          if (source.kind === 'directory' && deps.folders) {
-            remembered.set(slot, source.handle);
-            deps.folders.remember(slot, source.handle).catch(() => {});
-          }
-        } catch (e) {
-          if (slotSeq.get(slot) !== seq) return;
-          await engine.close(slot).catch(() => {});
-          setSlot(slot, { status: 'error', error: errorLine(e), remembered: rememberedName(slot) });
-        }
-        await inputsChanged();
+        await openSlotNow(slot, source, origin, label);
       },
 
       async reopenSlot(slot) {
@@ -188,18 +245,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
       },
 
       async refreshCompat() {
-        const seq = ++compatSeq;
-        const { settings, useVector, compat } = get();
-        set({ compat: { merge: { ...compat.merge, status: 'checking' }, analysis: { ...compat.analysis, status: 'checking' } } });
-        const check = async (recipe: () => ReturnType<typeof mergeRecipeOf>): Promise<CompatState> => {
-          try {
-            return { status: 'done', result: await engine.compatibility(recipe()), error: null };
-          } catch (e) {
-            return { status: 'error', result: null, error: errorLine(e) };
-          }
-        };
-        const [merge, analysis] = await Promise.all([check(() => mergeRecipeOf(settings, useVector)), check(() => analysisRecipeOf(useVector))]);
-        if (seq === compatSeq) set({ compat: { merge, analysis } });
+        await checkCompat(['merge', 'analysis']);
       },
 
       setAlpha(alpha) {
@@ -246,6 +292,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
         jobs.cancel(job);
       },
       ...evaluationActions(engine, (p) => set(p), get, jobs),
+      ...hubActions(deps.hub, (p) => set(p), get, jobs, openSlotNow),
       dismissNotice() {
         set({ notice: null });
       },

@@ -5,7 +5,7 @@
  * `recursive`. `move` can be turned off to exercise the copy fallback, or made to fail.
  */
 import { concatBytes } from '../../core/io/bytes.ts';
-import type { DirectoryHandleLike, FileHandleLike, FileLike, WritableLike } from '../fs-access.ts';
+import type { DirectoryHandleLike, FileHandleLike, FileLike, WritableLike } from '../shared/fs-access.ts';
 
 export interface MemoryHandleOptions {
   /** Offer `move` on file handles (default true). */

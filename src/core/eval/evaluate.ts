@@ -19,7 +19,7 @@ import { scoreMultipleChoice } from './choice.ts';
 import { EvalError } from './errors.ts';
 import type { MetricValue } from './metrics.ts';
 import { pyRstrip } from './pyregex.ts';
-import { buildRequests, type ChoiceRequest, type GenerateRequest, type RequestOptions } from './requests.ts';
+import { buildRequests, type ChoiceRequest, type GenerateUntilRequest, type RequestOptions } from './requests.ts';
 import { aggregateSamples, scoreGeneration, type ScoredSample } from './score.ts';
 import type { CodeSandbox } from './sandbox/types.ts';
 import type { CodeTask, FewshotMaterial, MultipleChoiceTask, Task } from './tasks/types.ts';
@@ -89,12 +89,12 @@ export async function evaluateTask<D>(model: EvalModel, task: Task<D>, docs: rea
     const chunk = todo.slice(start, start + chunkSize);
     let scored: ScoredSample[];
     if (task.kind === 'generate') {
-      const outputs = await generate(model, chunk as GenerateRequest[], options.signal, (n) => (newTokens += n));
+      const outputs = await generate(model, chunk as GenerateUntilRequest[], options.signal, (n) => (newTokens += n));
       scored = chunk.map((r, i) => scoreGeneration(task, docs[r.docId]!, r.docId, outputs[i]!, promptText(r)));
     } else if (task.kind === 'code') {
       if (!options.sandbox) throw new EvalError('BAD_OPTION', `${task.id} runs model-written code: it needs a sandbox`);
-      const outputs = await generate(model, chunk as GenerateRequest[], options.signal, (n) => (newTokens += n));
-      scored = await runCode(task, docs, chunk as GenerateRequest[], outputs, options.sandbox, options.signal);
+      const outputs = await generate(model, chunk as GenerateUntilRequest[], options.signal, (n) => (newTokens += n));
+      scored = await runCode(task, docs, chunk as GenerateUntilRequest[], outputs, options.sandbox, options.signal);
     } else {
       scored = await multipleChoice(model, task, docs, chunk as ChoiceRequest[], options.signal);
     }
@@ -107,12 +107,12 @@ export async function evaluateTask<D>(model: EvalModel, task: Task<D>, docs: rea
   return { task: task.id, metrics, samples: ordered, docIds, newTokens, seconds: (performance.now() - started) / 1000 };
 }
 
-function promptText(r: GenerateRequest | ChoiceRequest): string {
+function promptText(r: GenerateUntilRequest | ChoiceRequest): string {
   const p = r.kind === 'generate' ? r.prompt : r.context;
   return typeof p === 'string' ? p : JSON.stringify(p);
 }
 
-function rendered(p: GenerateRequest['prompt'], what: string): string {
+function rendered(p: GenerateUntilRequest['prompt'], what: string): string {
   if (typeof p !== 'string') throw new EvalError('BAD_OPTION', `${what}: a chat prompt reached the model unrendered`);
   return p;
 }
@@ -123,7 +123,7 @@ function eosText(tokenizer: TextTokenizer): string | undefined {
   return id === undefined ? undefined : tokenizer.decode([id]);
 }
 
-async function generate(model: EvalModel, requests: readonly GenerateRequest[], signal: AbortSignal | undefined, onTokens: (n: number) => void): Promise<string[]> {
+async function generate(model: EvalModel, requests: readonly GenerateUntilRequest[], signal: AbortSignal | undefined, onTokens: (n: number) => void): Promise<string[]> {
   const { tokenizer, lm } = model;
   const out: string[] = new Array(requests.length);
   // One generate call per (until, cap) group: requests of one task share them.
@@ -187,7 +187,7 @@ async function multipleChoice<D>(model: EvalModel, task: MultipleChoiceTask<D>, 
  * Each completion (already cut at the task's stop strings) run as the task's program, one at a
  * time: an endless loop costs its own time limit and fails only its own document.
  */
-async function runCode<D>(task: CodeTask<D>, docs: readonly D[], requests: readonly GenerateRequest[], outputs: readonly string[], sandbox: CodeSandbox, signal: AbortSignal | undefined): Promise<ScoredSample[]> {
+async function runCode<D>(task: CodeTask<D>, docs: readonly D[], requests: readonly GenerateUntilRequest[], outputs: readonly string[], sandbox: CodeSandbox, signal: AbortSignal | undefined): Promise<ScoredSample[]> {
   const samples: ScoredSample[] = [];
   for (const [i, r] of requests.entries()) {
     const doc = docs[r.docId]!;

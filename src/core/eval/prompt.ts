@@ -19,17 +19,18 @@
  *
  * Shots: `train-split` tasks draw from the caller's documents exactly as the harness does with
  * `random.Random(1234)` (see `fewshot.ts`): the shots depend on the document's position in
- * evaluation order, not only on the document. `fixed` and `cot-prompt` take the first n exemplars.
+ * evaluation order, not only on the document (and, for single-turn chat, on the harness release
+ * followed: `harness.ts`). `fixed` and `cot-prompt` take the first n exemplars.
  */
+import type { ChatMessage } from '../text/chat-template.ts';
 import { EvalError } from './errors.ts';
 import { FewshotSampler, firstShots, HARNESS_FEWSHOT_SEED, sampledShots, sharedSampler } from './fewshot.ts';
+import { fewshotDrawIndex, type HarnessVersion } from './harness.ts';
 import { parseCotPrompt } from './tasks/bbh.ts';
 import type { FewshotMaterial, Task } from './tasks/types.ts';
 
-export interface ChatMessage {
-  readonly role: 'system' | 'user' | 'assistant';
-  readonly content: string;
-}
+/** A chat turn, as the tokenizer's chat template takes it (one type for core/text and core/eval). */
+export type { ChatMessage };
 
 /** Plain text, or chat messages still to be rendered by a chat template. */
 export type Prompt = string | readonly ChatMessage[];
@@ -48,6 +49,8 @@ export interface PromptOptions {
   readonly fewshotAsMultiturn?: boolean;
   /** The harness's `--system_instruction`: a reasoning instruction goes here (see the header). */
   readonly systemInstruction?: string;
+  /** The lm-evaluation-harness release whose few-shot draws to follow (`harness.ts`); default the current one. */
+  readonly harness?: HarnessVersion;
 }
 
 /** One labelled example: the text shown and the answer after it. */
@@ -108,9 +111,8 @@ export function contextFor<D>(
   if (shots === 0) return { description: task.description, shots: [] };
   const size = same ? shots + 1 : shots;
   const sampler = options.sampler ?? sharedSampler(material.docs, size, options.fewshotSeed ?? HARNESS_FEWSHOT_SEED);
-  // With a chat template and the shots in one user turn, the harness's `get_chat_context` draws a
-  // sample it never uses and then `get_context` draws again: document k gets draw 2k + 1.
-  const draw = options.chat && !options.fewshotAsMultiturn ? 2 * position + 1 : position;
+  // One draw per document; 0.4.9.2 drew twice for single-turn chat prompts (see harness.ts).
+  const draw = fewshotDrawIndex(position, options, options.harness);
   return { description: task.description, shots: sampledShots(sampler, draw, doc, shots, same).map(label) };
 }
 

@@ -39,20 +39,32 @@ describe('buildRequests: generate tasks', () => {
     ]);
     expect(buildRequests(gsm8kCotZeroshot, TEST.slice(0, 1), { maxNewTokens: 512 })[0]!.maxNewTokens).toBe(512);
   });
-  it("chat with the shots in one user turn: document k gets draw 2k + 1 (the harness's get_chat_context draws once unused)", () => {
+  describe('chat with the shots in one user turn: the few-shot draws of each harness release', () => {
     // r = random.Random(1234); [r.sample(range(12), 2) for _ in range(4)] → [[7, 1], [0, 1], [9, 0], [10, 1]]
-    const userText = (chat: boolean, multiturn: boolean) =>
-      buildRequests(gsm8k, TEST, { limit: 2, limitMode: 'first', numFewshot: 2, chat, fewshotAsMultiturn: multiturn }, { docs: TRAIN }).map((r) => {
+    const userText = (multiturn: boolean, harness?: '0.4.12' | '0.4.9.2') =>
+      buildRequests(gsm8k, TEST, { limit: 2, limitMode: 'first', numFewshot: 2, chat: true, fewshotAsMultiturn: multiturn, ...(harness ? { harness } : {}) }, { docs: TRAIN }).map((r) => {
         const p = r.prompt as readonly ChatMessage[];
         return p.map((m) => m.content).join('|');
       });
     const has = (text: string, i: number) => text.includes(TRAIN[i]!.question);
-    const [d0, d1] = userText(true, false);
-    expect([0, 1].every((i) => has(d0!, i)) && !has(d0!, 7)).toBe(true);
-    expect([10, 1].every((i) => has(d1!, i)) && !has(d1!, 0)).toBe(true);
-    const [m0, m1] = userText(true, true);
-    expect([7, 1].every((i) => has(m0!, i))).toBe(true);
-    expect([0, 1].every((i) => has(m1!, i)) && !has(m1!, 10)).toBe(true);
+    it('0.4.12 (the default): ContextSampler.sample once per document, as fewshot_context calls it: document k gets draw k', () => {
+      const [d0, d1] = userText(false);
+      expect([7, 1].every((i) => has(d0!, i))).toBe(true);
+      expect([0, 1].every((i) => has(d1!, i)) && !has(d1!, 10)).toBe(true);
+      expect(userText(false, '0.4.12')).toEqual([d0, d1]);
+    });
+    it("0.4.9.2: get_chat_context draws a sample it never uses, then get_context draws again: document k gets draw 2k + 1", () => {
+      const [d0, d1] = userText(false, '0.4.9.2');
+      expect([0, 1].every((i) => has(d0!, i)) && !has(d0!, 7)).toBe(true);
+      expect([10, 1].every((i) => has(d1!, i)) && !has(d1!, 0)).toBe(true);
+    });
+    it('multi-turn draws once per document in both releases', () => {
+      for (const harness of ['0.4.12', '0.4.9.2'] as const) {
+        const [m0, m1] = userText(true, harness);
+        expect([7, 1].every((i) => has(m0!, i))).toBe(true);
+        expect([0, 1].every((i) => has(m1!, i)) && !has(m1!, 10)).toBe(true);
+      }
+    });
   });
   it('a seeded subset: ids kept, the k-th evaluated document gets the k-th few-shot draw', () => {
     // ids: sorted(random.Random(1234).sample(range(10), 4)) → [0, 1, 7, 9]

@@ -33,7 +33,8 @@ export interface RequestOptions extends PromptOptions {
   readonly applyChatTemplate?: ApplyChatTemplate;
 }
 
-export interface GenerateRequest {
+/** lm-evaluation-harness's `generate_until` request (not the studio's Try-it `GenerateRequest`). */
+export interface GenerateUntilRequest {
   readonly kind: 'generate';
   /** The document's 0-based position in the task's evaluated split. */
   readonly docId: number;
@@ -53,7 +54,7 @@ export interface ChoiceRequest {
   readonly continuations: readonly string[];
 }
 
-export type EvalRequest = GenerateRequest | ChoiceRequest;
+export type EvalRequest = GenerateUntilRequest | ChoiceRequest;
 
 function positiveInt(name: string, n: number | undefined): void {
   if (n !== undefined && (!Number.isInteger(n) || n <= 0)) throw new EvalError('BAD_OPTION', `${name} must be a positive integer, got ${n}`);
@@ -68,7 +69,7 @@ export function evaluatedDocIds(count: number, options: Pick<RequestOptions, 'li
   return new PyRandom(options.limitSeed ?? DEFAULT_LIMIT_SEED).sampleIndices(count, options.limit).sort((a, b) => a - b);
 }
 
-export function buildRequests<D>(task: GenerateTask<D> | CodeTask<D>, docs: readonly D[], options?: RequestOptions, material?: FewshotMaterial<D>): GenerateRequest[];
+export function buildRequests<D>(task: GenerateTask<D> | CodeTask<D>, docs: readonly D[], options?: RequestOptions, material?: FewshotMaterial<D>): GenerateUntilRequest[];
 export function buildRequests<D>(task: MultipleChoiceTask<D>, docs: readonly D[], options?: RequestOptions, material?: FewshotMaterial<D>): ChoiceRequest[];
 export function buildRequests<D>(task: Task<D>, docs: readonly D[], options?: RequestOptions, material?: FewshotMaterial<D>): EvalRequest[];
 export function buildRequests<D>(task: Task<D>, docs: readonly D[], options: RequestOptions = {}, material?: FewshotMaterial<D>): EvalRequest[] {

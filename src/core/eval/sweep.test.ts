@@ -16,7 +16,7 @@ import { parseReport, type Report } from '../report/schema.ts';
 import { loadTokenizerFromFolder } from '../text/tokenizer.ts';
 import type { Gsm8kDoc, SciqDoc } from './datasets.ts';
 import { evaluateTask, type EvalModel } from './evaluate.ts';
-import { runSweep, type SweepModel, type SweepTask } from './sweep.ts';
+import { runSweep, SweepCancelledError, type SweepModel, type SweepTask } from './sweep.ts';
 import { gsm8k } from './tasks/gsm8k.ts';
 import { sciq } from './tasks/sciq.ts';
 
@@ -100,6 +100,7 @@ describe('runSweep', () => {
       }),
     ).rejects.toMatchObject({ code: 'CANCELLED' });
     const partial = parseReport(saved);
+    expect(partial.status).toBe('cancelled');
     expect(partial.runs.length).toBeLessThan(4);
     const loaded: (number | null)[] = [];
     const resumed = await runSweep({ alphas: [0, 1], tasks: TASKS, modelFor: (a) => (loaded.push(a), modelFor(a)), header, resume: partial, chunkSize: 1 });
@@ -108,6 +109,35 @@ describe('runSweep', () => {
     const complete = (a: number) => partial.runs.filter((r) => r.alpha === a && r.samples.length === (r.config['docIds'] as unknown[]).length).length === TASKS.length;
     expect(loaded).toEqual([0, 1].filter((a) => !complete(a)));
     expect(loaded.length).toBeLessThan(2);
+  });
+
+  it('records its status (partial while running, complete at the end) and the harness release followed', async () => {
+    const statuses: string[] = [];
+    const report = await runSweep({ alphas: [0], tasks: TASKS, modelFor, header, onReport: (r) => void statuses.push(r.status) });
+    expect(new Set(statuses)).toEqual(new Set(['partial']));
+    expect(report.status).toBe('complete');
+    expect(report.harness).toBe('lm-evaluation-harness 0.4.12');
+    expect(report.runs.map((r) => r.config['harness'])).toEqual(['0.4.12', '0.4.12']);
+    const old = TASKS.map((t) => ({ ...t, settings: { ...t.settings, harness: '0.4.9.2' as const } }));
+    expect((await runSweep({ alphas: [0], tasks: old, modelFor, header })).harness).toBe('lm-evaluation-harness 0.4.9.2');
+  });
+
+  it('cancelled: the error carries the report of the runs finished so far, status cancelled, also handed to onReport', async () => {
+    const controller = new AbortController();
+    const reports: Report[] = [];
+    const error = await runSweep({
+      alphas: [0, 1], tasks: TASKS, modelFor: async (a) => {
+        if (a === 1) controller.abort(); // cancelled while the second α loads
+        return modelFor(a);
+      }, header, signal: controller.signal, onReport: (r) => void reports.push(r),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SweepCancelledError);
+    const { report } = error as SweepCancelledError;
+    expect(report.status).toBe('cancelled');
+    expect(report.runs.map((r) => [r.alpha, r.task, r.samples.length])).toEqual([[0, 'gsm8k', 2], [0, 'sciq', 2]]);
+    expect(report.runs.map((r) => r.metrics)).toEqual(full.runs.slice(0, 2).map((r) => r.metrics));
+    expect(reports.at(-1)).toEqual(report);
+    expect(parseReport(JSON.parse(JSON.stringify(report)))).toEqual(report);
   });
 
   it('refuses to resume a report of other checkpoints or another recipe', async () => {

@@ -4,8 +4,15 @@
  * one session). Progress events carry what live charts need; the report so far is handed out after
  * every chunk so that it can be saved, and a saved partial report resumes the sweep: finished runs
  * are kept, unfinished ones keep their samples and do only the rest.
+ *
+ * Reports handed out while the sweep runs have status `partial`; the one returned, `complete`. A
+ * cancelled sweep (the signal, or a `CANCELLED` failure) hands out one last report with status
+ * `cancelled` (the runs finished so far, and the samples of the run it stopped in) and throws a
+ * `SweepCancelledError` carrying that report.
  */
-import type { ReportRun, Report } from '../report/schema.ts';
+import { CancelledError, isCancelled, throwIfCancelled } from '../cancel.ts';
+import type { ReportHeader, ReportRun, Report, ReportStatus } from '../report/schema.ts';
+import { HARNESS_VERSION, harnessName } from './harness.ts';
 import { parseReport, REPORT_SCHEMA } from '../report/schema.ts';
 import { EvalError } from './errors.ts';
 import { evaluatedDocIds } from './requests.ts';
@@ -16,7 +23,7 @@ import type { CodeSandbox } from './sandbox/types.ts';
 import type { FewshotMaterial, Task } from './tasks/types.ts';
 
 /** The settings of one task in a sweep (recorded in each run's config). */
-export type RunSettings = Pick<EvaluateOptions, 'numFewshot' | 'fewshotSeed' | 'chat' | 'fewshotAsMultiturn' | 'systemInstruction' | 'limit' | 'limitMode' | 'limitSeed' | 'maxNewTokens'> & {
+export type RunSettings = Pick<EvaluateOptions, 'numFewshot' | 'fewshotSeed' | 'chat' | 'fewshotAsMultiturn' | 'systemInstruction' | 'limit' | 'limitMode' | 'limitSeed' | 'maxNewTokens' | 'harness'> & {
   readonly batchSize?: number;
 };
 
@@ -46,7 +53,7 @@ export interface SweepOptions {
   readonly tasks: readonly SweepTask[];
   readonly modelFor: (alpha: number | null) => Promise<SweepModel>;
   /** The report's header: everything but `runs` and `timings`. */
-  readonly header: Omit<Report, 'schema' | 'runs' | 'timings'>;
+  readonly header: ReportHeader;
   readonly resume?: Report;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SweepProgress) => void;
@@ -67,6 +74,7 @@ export function runConfig(t: SweepTask, docIds: readonly number[]): Record<strin
     fewshotSeed: settings.fewshotSeed ?? 1234,
     chat: settings.chat ?? false,
     fewshotAsMultiturn: settings.fewshotAsMultiturn ?? false,
+    harness: settings.harness ?? HARNESS_VERSION,
     prefix: settings.systemInstruction ?? '',
     limit: settings.limit ?? null,
     limitMode: settings.limitMode ?? 'seeded',
@@ -84,13 +92,44 @@ function sameSettings(a: Record<string, unknown>, b: Record<string, unknown>): b
   return strip(a) === strip(b);
 }
 
+/** A cancelled sweep, with its report so far (status `cancelled`). */
+export class SweepCancelledError extends CancelledError {
+  constructor(readonly report: Report) {
+    const finished = report.runs.filter((r) => Object.keys(r.metrics).length > 0).length;
+    super(`sweep cancelled after ${finished} finished run${finished === 1 ? '' : 's'}`);
+  }
+}
+
+/** The harness release(s) a sweep's tasks follow, as reports record it. */
+function harnessOf(tasks: readonly SweepTask[]): string {
+  return [...new Set(tasks.map((t) => harnessName(t.settings.harness)))].join(', ');
+}
+
 export async function runSweep(o: SweepOptions): Promise<Report> {
   if (o.alphas.length === 0 || o.tasks.length === 0) throw new EvalError('BAD_OPTION', 'a sweep needs at least one α and one task');
   if (o.resume) checkResumable(o.resume, o.header);
   const started = performance.now();
   const runs: ReportRun[] = [];
   const timings: Record<string, number> = { loadSeconds: 0, evalSeconds: 0 };
-  const report = (): Report => parseReport({ schema: REPORT_SCHEMA, ...o.header, runs, timings: { ...timings, totalSeconds: (performance.now() - started) / 1000 } });
+  const harness = harnessOf(o.tasks);
+  const report = (status: ReportStatus = 'partial'): Report =>
+    parseReport({ schema: REPORT_SCHEMA, status, harness, ...o.header, runs, timings: { ...timings, totalSeconds: (performance.now() - started) / 1000 } });
+  try {
+    await sweepRuns(o, runs, timings, report);
+  } catch (e) {
+    if (!isCancelled(e) && !o.signal?.aborted) throw e;
+    // A run stopped before its first sample holds nothing; a resumed sweep stopped before it
+    // reached some saved runs keeps them.
+    for (let i = runs.length - 1; i >= 0; i--) if (runs[i]!.samples.length === 0 && Object.keys(runs[i]!.metrics).length === 0) runs.splice(i, 1);
+    for (const r of o.resume?.runs ?? []) if (!runs.some((x) => x.alpha === r.alpha && x.task === r.task)) runs.push(r);
+    const cancelled = report('cancelled');
+    await o.onReport?.(cancelled);
+    throw new SweepCancelledError(cancelled);
+  }
+  return report('complete');
+}
+
+async function sweepRuns(o: SweepOptions, runs: ReportRun[], timings: Record<string, number>, report: () => Report): Promise<void> {
   const total = o.alphas.length * o.tasks.length;
   let index = 0;
   for (const alpha of o.alphas) {
@@ -105,7 +144,7 @@ export async function runSweep(o: SweepOptions): Promise<Report> {
       runs.push(...groupRuns(alpha, o.tasks, runs));
       continue;
     }
-    if (o.signal?.aborted) throw new EvalError('CANCELLED', 'sweep cancelled');
+    throwIfCancelled(o.signal, 'sweep cancelled');
     const loadStart = performance.now();
     const { model, release } = await o.modelFor(alpha);
     timings['loadSeconds']! += (performance.now() - loadStart) / 1000;
@@ -143,7 +182,6 @@ export async function runSweep(o: SweepOptions): Promise<Report> {
     runs.push(...groupRuns(alpha, o.tasks, runs));
     await o.onReport?.(report());
   }
-  return report();
 }
 
 /**

@@ -8,6 +8,7 @@
  * Written into a `FolderSink`, which the caller commits (atomic) or aborts. Weights are streamed
  * tensor by tensor in chunks, so memory stays small whatever the model's size.
  */
+import { throwIfCancelled } from '../cancel.ts';
 import { SIDE_FILES, type Checkpoint } from '../checkpoint/checkpoint.ts';
 import { encodeFromF32 } from '../dtype.ts';
 import { copyFile, type ByteSink, type FolderSink } from '../io/bytes.ts';
@@ -30,16 +31,6 @@ export interface ExportOnnxOptions {
 
 export const ONNX_MODEL_FILE = 'onnx/model.onnx';
 
-export class ExportError extends Error {
-  override readonly name = 'ExportError';
-  constructor(
-    readonly code: 'CANCELLED',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** Writes the model into `out` (not committed) and returns the graph it wrote. */
 export async function exportOnnx(checkpoint: Checkpoint, config: DecoderConfig, out: FolderSink, options: ExportOnnxOptions = {}): Promise<DecoderGraph> {
   const dtype = options.dtype === 'f16' ? 'float16' : 'float32';
@@ -58,7 +49,7 @@ export async function exportOnnx(checkpoint: Checkpoint, config: DecoderConfig, 
   let bytesDone = 0;
   const files: { name: string; sink: ByteSink; at: number }[] = [];
   for (const w of graph.weights) {
-    if (options.signal?.aborted) throw new ExportError('CANCELLED', 'export cancelled');
+    throwIfCancelled(options.signal, 'export cancelled');
     let current = files.at(-1);
     if (current === undefined || current.name !== w.file) {
       await current?.sink.close();

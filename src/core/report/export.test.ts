@@ -92,9 +92,17 @@ describe('lm-eval export', () => {
       'lm_eval --model hf --model_args pretrained=./merged-alpha-0,dtype=bfloat16 --tasks gsm8k --num_fewshot 5 --batch_size 8 --limit 50 --gen_kwargs max_gen_toks=256 --log_samples --output_path ./lm-eval-alpha-0',
     );
     expect(lines[1]).toContain(`--samples '{"gsm8k":[4,9,20]}'`);
-    expect(lines[1]).toContain('--apply_chat_template --fewshot_as_multiturn');
+    expect(lines[1]).toContain('--apply_chat_template --system_instruction');
+    expect(lines[1]).not.toContain('--fewshot_as_multiturn');
     expect(lines[1]).toContain(`--system_instruction 'Think step by step, don'\\''t rush'`);
     expect(lines[2]).toContain('--tasks sciq');
+  });
+
+  it('--fewshot_as_multiturn only for multi-turn chat runs (the single-turn layout is another prompt)', () => {
+    const run = (config: Record<string, unknown>) => ({ alpha: 1, task: 'gsm8k', config, metrics: {}, samples: [] });
+    const lines = lmEvalCommands(report({ runs: [run({ chat: true, fewshotAsMultiturn: false }), run({ chat: true, fewshotAsMultiturn: true, numFewshot: 3 }), run({ chat: true })] })).trim().split('\n');
+    expect(lines.map((l) => l.includes('--apply_chat_template'))).toEqual([true, true]);
+    expect(lines.map((l) => l.includes('--fewshot_as_multiturn'))).toEqual([false, true]);
   });
 
   it('shell words survive quoting', () => {

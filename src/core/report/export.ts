@@ -98,7 +98,8 @@ export function mergekitStream(report: Report, method: MergekitMethod = 'linear'
 /**
  * One `lm_eval` command per (α, task) run: the merged model at `./merged-alpha-<α>` (what
  * `mergekit-yaml` writes when given that output folder), the run's few-shot count, limit, chat
- * template and reasoning prefix (as the system instruction) and generation cap.
+ * template (`--fewshot_as_multiturn` only when the run put the shots in turns), reasoning prefix (as
+ * the system instruction) and generation cap.
  */
 export function lmEvalCommands(report: Report): string {
   if (report.runs.length === 0) throw new ExportReportError('NO_RUNS', 'the report has no runs');
@@ -114,7 +115,7 @@ export function lmEvalCommands(report: Report): string {
     if (c['limitMode'] === 'seeded' && Array.isArray(docIds)) words.push('--samples', JSON.stringify({ [run.task]: docIds }));
     else if (num('limit') !== undefined) words.push('--limit', String(num('limit')));
     if (num('maxNewTokens') !== undefined) words.push('--gen_kwargs', `max_gen_toks=${num('maxNewTokens')}`);
-    if (c['chat'] === true) words.push('--apply_chat_template', '--fewshot_as_multiturn');
+    if (c['chat'] === true) words.push('--apply_chat_template', ...(c['fewshotAsMultiturn'] === true ? ['--fewshot_as_multiturn'] : []));
     if (typeof c['prefix'] === 'string' && c['prefix'] !== '') words.push('--system_instruction', c['prefix']);
     words.push('--log_samples', '--output_path', `./lm-eval-alpha-${run.alpha ?? 'none'}`);
     lines.push(words.map(shellWord).join(' '));

@@ -1,10 +1,31 @@
 /**
  * `rvs-report/1`: one evaluation report — where it ran, which checkpoints and recipe, and per
  * (α, task) run the metrics ("<metric>,<filter>" → value ± stderr) and every scored sample.
+ *
+ * `status` says whether the report holds everything it set out to: `complete`; `partial`, saved
+ * while a sweep was still running (a crash leaves this); `cancelled`, stopped by the user with the
+ * runs finished so far. Reports written before `status` existed are read as `partial` when a run
+ * lacks samples for some of its documents (`config.docIds`) or its metrics, else as `complete`.
+ * `harness` names the lm-evaluation-harness release whose behaviour the prompts follow (absent in
+ * older reports).
+ *
+ * Values a report cannot hold are refused: accuracy-type metrics (`exact_match`, `acc`,
+ * `acc_norm`, `pass@k`) and their per-sample scores outside [0, 1], or their stderr above 1 (a
+ * mean of values in [0, 1] has a standard error of at most 0.5); a negative or non-finite number
+ * anywhere (JSON's `1e999` parses as Infinity); a metric's `n` that is not the run's number of
+ * samples (group runs, which hold no samples, excepted).
  */
 import { z } from 'zod';
 
 export const REPORT_SCHEMA = 'rvs-report/1';
+
+export const REPORT_STATUSES = ['complete', 'partial', 'cancelled'] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+
+/** Metrics that are a mean of 0/1 scores: their values lie in [0, 1]. */
+export function isAccuracyMetric(key: string): boolean {
+  return /^(?:exact_match|acc|acc_norm|pass@\d+)$/.test(key.split(',')[0]!);
+}
 
 const finite = z.number().finite();
 
@@ -38,17 +59,36 @@ export const sampleSchema = z.object({
 
 const metricKey = z.string().regex(/^[^,]+,[^,]+$/, 'expected "<metric>,<filter>"');
 
-export const runSchema = z.object({
-  /** Scale of the reasoning vector; null when the run is not tied to a merge. */
-  alpha: finite.nullable(),
-  task: z.string().min(1),
-  config: z.record(z.string(), z.unknown()),
-  metrics: z.record(metricKey, metricValueSchema),
-  samples: z.array(sampleSchema),
-});
+export const runSchema = z
+  .object({
+    /** Scale of the reasoning vector; null when the run is not tied to a merge. */
+    alpha: finite.nullable(),
+    task: z.string().min(1),
+    config: z.record(z.string(), z.unknown()),
+    metrics: z.record(metricKey, metricValueSchema),
+    samples: z.array(sampleSchema),
+  })
+  .superRefine((run, ctx) => {
+    for (const [key, m] of Object.entries(run.metrics)) {
+      if (isAccuracyMetric(key) && (m.value < 0 || m.value > 1)) ctx.addIssue({ code: 'custom', path: ['metrics', key, 'value'], message: `${m.value} is not a proportion (expected a value in [0, 1])` });
+      if (isAccuracyMetric(key) && m.stderr !== null && m.stderr > 1) ctx.addIssue({ code: 'custom', path: ['metrics', key, 'stderr'], message: `${m.stderr} is not a standard error of a proportion (at most 1)` });
+      if (m.n !== undefined && run.samples.length > 0 && m.n !== run.samples.length) {
+        ctx.addIssue({ code: 'custom', path: ['metrics', key, 'n'], message: `n is ${m.n} but the run has ${run.samples.length} samples` });
+      }
+    }
+    for (const [i, sample] of run.samples.entries()) {
+      for (const [key, score] of Object.entries(sample.scores)) {
+        if (isAccuracyMetric(key) && (score < 0 || score > 1)) ctx.addIssue({ code: 'custom', path: ['samples', i, 'scores', key], message: `${score} is not a score in [0, 1]` });
+      }
+    }
+  });
 
 export const reportSchema = z.object({
   schema: z.literal(REPORT_SCHEMA),
+  /** Absent in reports written before it existed: `parseReport` infers it (see the top). */
+  status: z.enum(REPORT_STATUSES).optional(),
+  /** e.g. "lm-evaluation-harness 0.4.12". */
+  harness: z.string().min(1).optional(),
   createdAt: z.iso.datetime({ offset: true }),
   app: z.object({ name: z.string().min(1), version: z.string().min(1) }),
   environment: z.looseObject({ backend: z.string().min(1), adapter: z.string().optional() }),
@@ -64,8 +104,11 @@ export const reportSchema = z.object({
   timings: z.record(z.string(), finite.nonnegative()),
 });
 
-export type Report = z.infer<typeof reportSchema>;
+/** A parsed report: `status` is always set. */
+export type Report = z.infer<typeof reportSchema> & { status: ReportStatus };
 export type ReportRun = z.infer<typeof runSchema>;
+/** What a platform supplies to a sweep: everything but what the sweep itself records. */
+export type ReportHeader = Omit<Report, 'schema' | 'status' | 'harness' | 'runs' | 'timings'>;
 
 export class ReportError extends Error {
   override readonly name = 'ReportError';
@@ -89,19 +132,32 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(root)' : out;
 }
 
-/** A report from JSON text or a parsed value; fails with one line naming the first bad path. */
-export function parseReport(json: unknown): Report {
+/** The status of a report written before reports carried one. */
+function inferStatus(report: z.infer<typeof reportSchema>): ReportStatus {
+  const unfinished = report.runs.some((r) => {
+    const ids = r.config['docIds'];
+    return Object.keys(r.metrics).length === 0 || (Array.isArray(ids) && r.samples.length < ids.length);
+  });
+  return unfinished ? 'partial' : 'complete';
+}
+
+/**
+ * A report from JSON text or a parsed value; fails with one line naming the first bad path, and
+ * the file when `file` is given.
+ */
+export function parseReport(json: unknown, file?: string): Report {
+  const where = file === undefined ? '' : `${file}: `;
   let value = json;
   if (typeof json === 'string') {
     try {
       value = JSON.parse(json);
     } catch (e) {
-      throw new ReportError('BAD_JSON', `report is not JSON (${(e as Error).message})`);
+      throw new ReportError('BAD_JSON', `${where}report is not JSON (${(e as Error).message})`);
     }
   }
   const result = reportSchema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, status: result.data.status ?? inferStatus(result.data) };
   const issue = result.error.issues[0]!;
   const path = formatPath(issue.path);
-  throw new ReportError('INVALID_REPORT', `invalid report at ${path}: ${issue.message}`, path);
+  throw new ReportError('INVALID_REPORT', `${where}invalid report at ${path}: ${issue.message}`, path);
 }

@@ -1,0 +1,272 @@
+/**
+ * The studio's engine: everything heavy, run inside the one GPU worker (gpu-worker.ts exposes it
+ * through comlink; ../shared/wire.ts carries cancellation, progress, events and errors). It
+ * implements `StudioEngine` (../shared/engine-api.ts, the worker's API and its data types). It holds
+ * the opened checkpoints by slot, the kernel backend on onnxruntime's GPUDevice (compute.ts), the
+ * evaluation data and the evaluated model, and runs the core:
+ *   openCheckpoint → planMerge (compatibility) → executePlan (statistics) / mergeToFolder (save)
+ *   → exportOnnx; ModelHost (one session, α applied in place) → runSweep / generate.
+ *
+ * Results are plain serialisable data; GPU objects and checkpoints never leave the worker. Every
+ * read of a checkpoint file and every session created is counted (`diagnostics`).
+ *
+ * Extending: declare the method in engine-api.ts's `StudioEngine` (a long one takes a trailing
+ * `JobOptions` and is listed in wire.ts's JOB_METHODS), implement it here with `this.compute()`
+ * for the device and `this.checkpoint(slot)` for the weights.
+ */
+import { closeCheckpoint, openCheckpoint, type Checkpoint } from '../../core/checkpoint/checkpoint.ts';
+import type { CodeSandbox } from '../../core/eval/sandbox/types.ts';
+import type { WgslSources } from '../../core/gpu/merge-webgpu.ts';
+import type { FolderSource } from '../../core/io/bytes.ts';
+import { executePlan } from '../../core/merge/execute.ts';
+import { MergeError, planMerge } from '../../core/merge/plan.ts';
+import type { Recipe } from '../../core/merge/recipe.ts';
+import { mergeToFolder } from '../../core/merge/run.ts';
+import { summarizeVector } from '../../core/merge/vector-stats.ts';
+import type { Report } from '../../core/report/schema.ts';
+import {
+  recipeRoles,
+  type BackendInfo, type CompatResult, type DataFile, type DataRole, type DataSummary, type EngineDiagnostics, type GenerateOutcome,
+  type GenerateRequest, type GenerateSnapshot, type JobOptions, type SaveOptions, type SaveResult, type SlotId, type SlotSource,
+  type SlotSummary, type StudioEngine, type SweepEvent, type SweepRequest, type SweepSnapshot, type TestingOptions, type VectorAnalysis,
+} from '../shared/engine-api.ts';
+import { directoryFolderSource, fileListFolderSource } from '../shared/folder-source.ts';
+import type { DirectoryHandleLike } from '../shared/fs-access.ts';
+import { backendLabel, createCompute, type Compute, type GpuResult } from './compute.ts';
+import { Counters } from './counting.ts';
+import { buildDemoFamily, DEMO_MEMBERS, type DemoMember } from './demo.ts';
+import { DEMO_DATA } from './demo-data.ts';
+import { DataRegistry } from './eval-data.ts';
+import { reportHeader, runGenerate, runStudioSweep, sweepTasks } from './evaluation.ts';
+import { directoryFolderSink } from './folder-sink.ts';
+import { ModelHost } from './model-host.ts';
+import { countingSink, exportMergedOnnx } from './onnx-export.ts';
+import type { OrtModule } from './ort-types.ts';
+import { memoryScratch, type Scratch } from './scratch.ts';
+import { summarizeSlot } from './summary.ts';
+
+export interface EngineOptions {
+  /** Called once, on first use; the single place the GPUDevice comes from. */
+  readonly getDevice: () => Promise<GpuResult>;
+  readonly shaders: WgslSources;
+  /** onnxruntime-web, for evaluation (the worker: its WebGPU build; Node tests: its Node build). */
+  readonly loadOrt?: () => Promise<OrtModule>;
+  /** Where HumanEval's model-written programs run (created once, on first need). */
+  readonly sandbox?: () => Promise<CodeSandbox>;
+  /** Scratch space for "Export ONNX…" (default: memory). */
+  readonly scratch?: () => Promise<Scratch>;
+  /** Recorded in reports. */
+  readonly app?: { readonly name: string; readonly version: string };
+}
+
+export class Engine implements StudioEngine {
+  private readonly slots = new Map<SlotId, Checkpoint>();
+  private readonly generation = new Map<SlotId, number>();
+  private computing: Promise<Compute> | null = null;
+  private testing: TestingOptions = {};
+  private readonly counters = new Counters();
+  private readonly data = new DataRegistry();
+  private host: { readonly key: string; readonly ready: Promise<ModelHost> } | null = null;
+  private sandbox: Promise<CodeSandbox> | null = null;
+
+  constructor(private readonly options: EngineOptions) {}
+
+  /** The kernel backend and device, created on first use (and again after a lost device). */
+  protected compute(): Promise<Compute> {
+    this.computing ??= createCompute(this.options.getDevice, this.options.shaders, () => {
+      this.computing = null;
+      void this.dropModel();
+    });
+    return this.computing;
+  }
+
+  /** The checkpoint in `slot` (for engine extensions). */
+  protected checkpoint(slot: SlotId): Checkpoint | undefined {
+    return this.slots.get(slot);
+  }
+
+  async backend(): Promise<BackendInfo> {
+    return (await this.compute()).info;
+  }
+
+  async open(slot: SlotId, source: SlotSource): Promise<SlotSummary> {
+    const folder = source.kind === 'directory' ? directoryFolderSource(source.handle) : fileListFolderSource(source.files, source.name, source.paths);
+    return this.install(slot, folder);
+  }
+
+  private async install(slot: SlotId, folder: FolderSource): Promise<SlotSummary> {
+    const generation = (this.generation.get(slot) ?? 0) + 1;
+    this.generation.set(slot, generation);
+    await this.dropModel();
+    const checkpoint = await openCheckpoint(this.counters.countReads(folder));
+    if (this.generation.get(slot) !== generation) {
+      // A later open or close of this slot won; this one is stale.
+      await closeCheckpoint(checkpoint);
+      return summarizeSlot(checkpoint);
+    }
+    const previous = this.slots.get(slot);
+    this.slots.set(slot, checkpoint);
+    if (previous) await closeCheckpoint(previous);
+    return summarizeSlot(checkpoint);
+  }
+
+  async close(slot: SlotId): Promise<void> {
+    this.generation.set(slot, (this.generation.get(slot) ?? 0) + 1);
+    await this.dropModel();
+    const previous = this.slots.get(slot);
+    this.slots.delete(slot);
+    if (previous) await closeCheckpoint(previous);
+  }
+
+  async loadDemo(): Promise<Record<DemoMember, SlotSummary>> {
+    const family = await buildDemoFamily();
+    const out = {} as Record<DemoMember, SlotSummary>;
+    for (const member of DEMO_MEMBERS) out[member] = await this.install(member, family[member]);
+    return out;
+  }
+
+  private roles(): Map<string, Checkpoint> {
+    return new Map(this.slots);
+  }
+
+  async compatibility(recipe: Recipe): Promise<CompatResult> {
+    const missing = recipeRoles(recipe).filter((r) => !this.slots.has(r));
+    if (missing.length > 0) return { missing, report: null };
+    try {
+      return { missing, report: planMerge(recipe, this.roles()).compat };
+    } catch (e) {
+      if (e instanceof MergeError && e.code === 'INCOMPATIBLE' && e.report) return { missing, report: e.report };
+      throw e;
+    }
+  }
+
+  async analyse(recipe: Recipe, job: JobOptions): Promise<VectorAnalysis> {
+    const plan = planMerge(recipe, this.roles());
+    const { backend, info } = await this.compute();
+    const { stats, seconds } = await executePlan(plan, backend, { writer: null, stats: true, ...job });
+    return { tensors: stats, summary: summarizeVector(stats), seconds, backend: backendLabel(info) };
+  }
+
+  async save(recipe: Recipe, dest: DirectoryHandleLike, options: SaveOptions, job: JobOptions): Promise<SaveResult> {
+    const roles = this.roles();
+    planMerge(recipe, roles); // fail on incompatible inputs before touching the folder
+    const { backend, info } = await this.compute();
+    const delay = this.testing.writeDelayMs ?? 0;
+    const out = countingSink(await directoryFolderSink(dest), delay > 0 ? () => new Promise((resolve) => setTimeout(resolve, delay)) : undefined);
+    const result = await mergeToFolder({ recipe, roles, backend, out: out.sink, ...(options.shardSize ? { shardSize: options.shardSize } : {}), ...job });
+    return { folder: dest.name, files: out.files, bytes: out.bytes(), tensors: result.plan.tensors.length, seconds: result.seconds, backend: backendLabel(info) };
+  }
+
+  async configureTesting(options: TestingOptions): Promise<void> {
+    this.testing = { ...options };
+  }
+
+  async setData(benchmark: string, role: DataRole, files: readonly DataFile[]): Promise<DataSummary> {
+    return this.data.set(benchmark, role, files);
+  }
+
+  async clearData(benchmark: string): Promise<void> {
+    this.data.clear(benchmark);
+  }
+
+  async loadDemoData(): Promise<DataSummary[]> {
+    const file = (f: { name: string; text: string }): DataFile => ({ name: f.name, blob: new Blob([f.text]) });
+    const out: DataSummary[] = [];
+    for (const d of DEMO_DATA) {
+      this.data.clear(d.benchmark);
+      let summary = await this.data.set(d.benchmark, 'test', d.test.map(file));
+      if (d.fewshot) summary = await this.data.set(d.benchmark, 'fewshot', d.fewshot.map(file));
+      out.push(summary);
+    }
+    return out;
+  }
+
+  async sweep(request: SweepRequest, job: JobOptions<SweepSnapshot, SweepEvent>): Promise<Report> {
+    sweepTasks(this.data, request); // missing data fails before the model loads
+    const host = await this.model(request.useVector, job.signal, (p) =>
+      job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, run: 0, runs: 0, task: null, alpha: null, done: 0, total: 0, newTokens: 0, evalSeconds: 0, fraction: 0 }),
+    );
+    const { info } = await this.compute();
+    const header = await reportHeader({
+      roles: this.roles(), useVector: request.useVector, rules: request.rules, mode: host.mode,
+      adapter: info.kind === 'webgpu' ? { name: info.adapter, software: info.software } : null,
+      app: this.options.app ?? { name: 'Reasoning Vector Studio', version: '0' },
+    });
+    return runStudioSweep(
+      {
+        host, data: this.data, header,
+        sandbox: () => (this.sandbox ??= this.createSandbox()),
+        ...(job.signal ? { signal: job.signal } : {}),
+        ...(job.onProgress ? { onProgress: job.onProgress } : {}),
+        ...(job.onEvent ? { onEvent: job.onEvent } : {}),
+      },
+      request,
+    );
+  }
+
+  async generate(request: GenerateRequest, job: JobOptions<GenerateSnapshot>): Promise<GenerateOutcome> {
+    const host = await this.model(request.useVector, job.signal, (p) =>
+      job.onProgress?.({ phase: 'loading', loadBytesDone: p.bytesDone, loadBytesTotal: p.bytesTotal, text: '', tokens: 0 }),
+    );
+    return runGenerate(host, request, job, () => this.counters.snapshot());
+  }
+
+  async exportOnnx(recipe: Recipe, dest: DirectoryHandleLike, job: JobOptions): Promise<SaveResult> {
+    const roles = this.roles();
+    planMerge(recipe, roles); // fail on incompatible inputs before touching the folder
+    const { backend, info } = await this.compute();
+    const started = performance.now();
+    const scratch = await (this.options.scratch ?? memoryScratch)();
+    const result = await exportMergedOnnx({ recipe, roles, backend, dest, scratch, ...job });
+    return { folder: dest.name, ...result, seconds: (performance.now() - started) / 1000, backend: backendLabel(info) };
+  }
+
+  async diagnostics(): Promise<EngineDiagnostics> {
+    const host = this.host ? await this.host.ready.catch(() => null) : null;
+    return { ...this.counters.snapshot(), model: host ? { mode: host.mode, residentBytes: host.residentBytes } : null };
+  }
+
+  /** The evaluated model for the loaded checkpoints, created on first use and kept until they change. */
+  private model(useVector: boolean, signal: AbortSignal | undefined, onProgress: (p: { bytesDone: number; bytesTotal: number }) => void): Promise<ModelHost> {
+    const roles = this.roles();
+    const needed: SlotId[] = useVector ? ['target', 'vector'] : ['sft', 'grpo', 'target'];
+    const key = JSON.stringify([useVector, needed.map((s) => this.generation.get(s) ?? 0)]);
+    if (this.host?.key === key) {
+      const existing = this.host;
+      // A failed (or cancelled) load is retried.
+      return existing.ready.catch(() => {
+        if (this.host === existing) this.host = null;
+        return this.model(useVector, signal, onProgress);
+      });
+    }
+    const previous = this.host;
+    const ready = (async () => {
+      if (previous) await (await previous.ready.catch(() => null))?.dispose();
+      const loadOrt = this.options.loadOrt;
+      if (!loadOrt) throw new Error('evaluation is not available here (no onnxruntime-web)');
+      const [ort, compute] = await Promise.all([loadOrt(), this.compute()]);
+      const involved = new Map([...roles].filter(([role]) => needed.includes(role as SlotId)));
+      return ModelHost.create({
+        ort, device: compute.device, shaders: this.options.shaders, backend: compute.backend, roles: involved, useVector,
+        counters: this.counters, ...(signal ? { signal } : {}), onProgress,
+      });
+    })();
+    this.host = { key, ready };
+    return ready;
+  }
+
+  /** Forgets the evaluated model (its checkpoints changed, or the device was lost). */
+  private async dropModel(): Promise<void> {
+    const host = this.host;
+    this.host = null;
+    if (host) await (await host.ready.catch(() => null))?.dispose();
+  }
+
+  private async createSandbox(): Promise<CodeSandbox> {
+    if (!this.options.sandbox) throw new Error('HumanEval needs the Python sandbox, which is not available here');
+    return this.options.sandbox().catch((e: unknown) => {
+      this.sandbox = null;
+      throw e;
+    });
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * Evaluation in the GPU worker: α sweeps (core's `runSweep`, with `modelFor(α)` applying α to the
+ * one resident model) and the "try it" box (generation streamed token by token, with the time from
+ * α change to first token measured). Results are plain data; samples stream out as events so that
+ * the page's table fills while the sweep runs.
+ */
+import type { Checkpoint } from '../../core/checkpoint/checkpoint.ts';
+import { summarizeCheckpoint, type CheckpointSummary } from '../../core/checkpoint/fingerprint.ts';
+import { runSweep, type RunSettings, type SweepTask } from '../../core/eval/sweep.ts';
+import { EvalError } from '../../core/eval/errors.ts';
+import type { ScoredSample } from '../../core/eval/score.ts';
+import type { CodeSandbox } from '../../core/eval/sandbox/types.ts';
+import type { Rule } from '../../core/merge/recipe.ts';
+import type { Report, ReportHeader, ReportRun } from '../../core/report/schema.ts';
+import { TextStream } from '../../core/text/stream.ts';
+import type { EngineCounters } from './counting.ts';
+import type { DataRegistry } from './eval-data.ts';
+import { evalRecipe, type ModelHost } from './model-host.ts';
+
+/** The Evaluate panel's settings (null: the task's own). */
+export interface EvalSettings {
+  readonly limit: number | null;
+  readonly numFewshot: number | null;
+  readonly chat: boolean;
+  /** The reasoning prefix (the harness's system instruction); empty: none. */
+  readonly systemInstruction: string;
+  readonly maxNewTokens: number | null;
+  readonly batchSize: number;
+}
+
+export interface SweepRequest {
+  readonly benchmarks: readonly string[];
+  readonly alphas: readonly number[];
+  readonly rules: readonly Rule[];
+  readonly useVector: boolean;
+  readonly settings: EvalSettings;
+}
+
+export interface SweepSnapshot {
+  readonly phase: 'loading' | 'evaluating';
+  /** Loading: bytes uploaded to the GPU (or read) so far. */
+  readonly loadBytesDone: number;
+  readonly loadBytesTotal: number;
+  readonly run: number;
+  readonly runs: number;
+  readonly task: string | null;
+  readonly alpha: number | null;
+  /** Documents of the current run. */
+  readonly done: number;
+  readonly total: number;
+  /** The whole sweep: tokens generated and seconds spent evaluating. */
+  readonly newTokens: number;
+  readonly evalSeconds: number;
+  /** 0…1 of the sweep's documents. */
+  readonly fraction: number;
+}
+
+/** A run's new samples (and its metrics once known), by its index in `report.runs`. */
+export interface RunUpdate {
+  readonly index: number;
+  readonly alpha: number | null;
+  readonly task: string;
+  readonly config: Record<string, unknown>;
+  readonly metrics: ReportRun['metrics'];
+  readonly samples: ScoredSample[];
+}
+
+export type SweepEvent =
+  | { readonly type: 'header'; readonly report: Report }
+  | { readonly type: 'runs'; readonly updates: readonly RunUpdate[] }
+  | { readonly type: 'alpha'; readonly alpha: number; readonly changed: boolean; readonly ms: number };
+
+export interface SweepContext {
+  readonly host: ModelHost;
+  readonly data: DataRegistry;
+  readonly header: ReportHeader;
+  readonly sandbox: () => Promise<CodeSandbox>;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: SweepSnapshot) => void;
+  readonly onEvent?: (e: SweepEvent) => void;
+}
+
+export interface HeaderOptions {
+  readonly roles: ReadonlyMap<string, Checkpoint>;
+  readonly useVector: boolean;
+  readonly rules: readonly Rule[];
+  readonly mode: 'webgpu' | 'wasm';
+  readonly adapter: { readonly name: string; readonly software: boolean } | null;
+  readonly app: { readonly name: string; readonly version: string };
+}
+
+/** A report's header: where it ran, the checkpoints' fingerprints, the recipe (α left at 0: each run has its own). */
+export async function reportHeader(o: HeaderOptions): Promise<ReportHeader> {
+  const checkpoints: Record<string, CheckpointSummary> = {};
+  for (const role of ['sft', 'grpo', 'target'] as const) {
+    const c = o.roles.get(role);
+    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = await summarizeCheckpoint(c);
+  }
+  const userAgent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
+  return {
+    createdAt: new Date().toISOString(),
+    app: o.app,
+    environment: {
+      backend: o.mode === 'webgpu' ? 'onnxruntime-web (WebGPU)' : 'onnxruntime-web (wasm, CPU fallback)',
+      ...(o.adapter ? { adapter: o.adapter.name, softwareAdapter: o.adapter.software } : {}),
+      ...(userAgent ? { userAgent } : {}),
+    },
+    checkpoints,
+    recipe: evalRecipe(o.useVector, 0, o.rules) as unknown as Record<string, unknown>,
+  };
+}
+
+/** The sweep's tasks from the data the engine holds; fails naming what is missing. */
+export function sweepTasks(data: DataRegistry, request: SweepRequest): SweepTask[] {
+  if (request.benchmarks.length === 0) throw new EvalError('BAD_OPTION', 'choose at least one benchmark');
+  const s = request.settings;
+  const settings: RunSettings = {
+    ...(s.limit === null ? {} : { limit: s.limit }),
+    ...(s.numFewshot === null ? {} : { numFewshot: s.numFewshot }),
+    ...(s.chat ? { chat: true } : {}),
+    ...(s.systemInstruction === '' ? {} : { systemInstruction: s.systemInstruction }),
+    ...(s.maxNewTokens === null ? {} : { maxNewTokens: s.maxNewTokens }),
+    batchSize: s.batchSize,
+  };
+  return request.benchmarks.flatMap((id) => {
+    const tasks = data.tasks(id);
+    if (tasks.length === 0) throw new EvalError('EMPTY_DATA', `${id}: choose its data first`);
+    return tasks.map((t) => {
+      const k = settings.numFewshot ?? t.task.numFewshot;
+      if (t.material === null && k > 0 && t.task.fewshot !== 'fixed') {
+        const what = t.task.fewshot === 'cot-prompt' ? 'its cot-prompts .txt file' : 'its train split as few-shot data';
+        throw new EvalError('NO_FEWSHOT', `${t.task.id} uses ${k} few-shot examples: give ${what}, or set few-shot to 0`);
+      }
+      return { task: t.task, docs: t.docs!, ...(t.material ? { material: t.material } : {}), data: t.data!, settings };
+    });
+  });
+}
+
+export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): Promise<Report> {
+  const tasks = sweepTasks(ctx.data, request);
+  if (request.alphas.length === 0) throw new EvalError('BAD_OPTION', 'give at least one α');
+  const sandbox = tasks.some((t) => t.task.kind === 'code') ? await ctx.sandbox() : undefined;
+  const sent: number[] = [];
+  const metricsSent: string[] = [];
+  const finished = new Map<number, { newTokens: number; seconds: number }>();
+  let snapshot: SweepSnapshot = {
+    phase: 'evaluating', loadBytesDone: 0, loadBytesTotal: 0, run: 0, runs: request.alphas.length * tasks.length,
+    task: null, alpha: null, done: 0, total: 0, newTokens: 0, evalSeconds: 0, fraction: 0,
+  };
+  const docsPerRun = tasks.map((t) => Math.min(t.docs.length, t.settings.limit ?? Infinity));
+  const totalDocs = request.alphas.length * docsPerRun.reduce((a, b) => a + b, 0);
+  ctx.onEvent?.({ type: 'header', report: { schema: 'rvs-report/1', status: 'partial', ...ctx.header, runs: [], timings: {} } });
+
+  return runSweep({
+    alphas: request.alphas,
+    tasks,
+    header: ctx.header,
+    ...(sandbox ? { sandbox } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    modelFor: async (alpha) => {
+      const change = await ctx.host.setAlpha(alpha ?? 0, request.rules, ctx.signal);
+      ctx.onEvent?.({ type: 'alpha', alpha: alpha ?? 0, ...change });
+      return { model: ctx.host.model(request.settings.batchSize), release: async () => {} };
+    },
+    onProgress: (p) => {
+      finished.set(p.run, { newTokens: p.newTokens, seconds: p.seconds });
+      let newTokens = 0;
+      let seconds = 0;
+      for (const f of finished.values()) {
+        newTokens += f.newTokens;
+        seconds += f.seconds;
+      }
+      // Documents of the runs before this one, then this one's.
+      const perAlpha = docsPerRun.length;
+      let before = 0;
+      for (let r = 0; r < p.run; r++) before += docsPerRun[r % perAlpha]!;
+      snapshot = {
+        ...snapshot, run: p.run, runs: p.runs, task: p.task, alpha: p.alpha, done: p.done, total: p.total,
+        newTokens, evalSeconds: seconds, fraction: totalDocs > 0 ? Math.min(1, (before + p.done) / totalDocs) : 0,
+      };
+      ctx.onProgress?.(snapshot);
+    },
+    onReport: (partial) => {
+      const updates: RunUpdate[] = [];
+      partial.runs.forEach((run, index) => {
+        const already = sent[index] ?? 0;
+        const metrics = JSON.stringify(run.metrics);
+        if (run.samples.length === already && metricsSent[index] === metrics) return;
+        updates.push({ index, alpha: run.alpha, task: run.task, config: run.config, metrics: run.metrics, samples: run.samples.slice(already) });
+        sent[index] = run.samples.length;
+        metricsSent[index] = metrics;
+      });
+      if (updates.length > 0) ctx.onEvent?.({ type: 'runs', updates });
+    },
+  });
+}
+
+export interface GenerateRequest {
+  readonly prompt: string;
+  /** Render the prompt with the target's chat template (a user turn and the assistant's opening). */
+  readonly chat: boolean;
+  readonly maxNewTokens: number;
+  readonly alpha: number;
+  readonly rules: readonly Rule[];
+  readonly useVector: boolean;
+}
+
+export interface GenerateSnapshot {
+  readonly phase: 'loading' | 'applying' | 'generating';
+  readonly loadBytesDone: number;
+  readonly loadBytesTotal: number;
+  /** The text so far (special tokens left out). */
+  readonly text: string;
+  readonly tokens: number;
+}
+
+export interface GenerateOutcome {
+  readonly text: string;
+  readonly tokens: number;
+  readonly finish: 'stop-id' | 'stop' | 'length';
+  readonly alpha: number;
+  /** Whether this call changed the weights (a new α or new rules). */
+  readonly alphaChanged: boolean;
+  /** Applying α: the merge kernel (the fallback: a CPU merge and a new session). */
+  readonly applyMs: number;
+  /** From the weights being ready to the first new token (tokenizing and the prompt's forward pass). */
+  readonly prefillMs: number;
+  /** From the α change to the first token: apply + prefill. */
+  readonly firstTokenMs: number;
+  readonly totalMs: number;
+  readonly tokensPerSecond: number;
+  readonly mode: 'webgpu' | 'wasm';
+  readonly counters: EngineCounters;
+}
+
+export async function runGenerate(
+  host: ModelHost,
+  request: GenerateRequest,
+  job: { readonly signal?: AbortSignal; readonly onProgress?: (p: GenerateSnapshot) => void },
+  counters: () => EngineCounters,
+): Promise<GenerateOutcome> {
+  const { tokenizer } = host;
+  const snapshot = (phase: GenerateSnapshot['phase'], text = '', tokens = 0): GenerateSnapshot => ({ phase, loadBytesDone: 0, loadBytesTotal: 0, text, tokens });
+  job.onProgress?.(snapshot('applying'));
+  const started = performance.now();
+  const change = await host.setAlpha(request.alpha, request.rules, job.signal);
+  const applied = performance.now();
+  job.onProgress?.(snapshot('generating'));
+  const text = request.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: request.prompt }], { addGenerationPrompt: true }) : request.prompt;
+  const ids = tokenizer.encode(text);
+  if (ids.length === 0) throw new EvalError('BAD_OPTION', 'the prompt is empty');
+  const generated: number[] = [];
+  const stream = new TextStream(tokenizer, { skipSpecialTokens: true });
+  let streamed = '';
+  let first: number | null = null;
+  const { lm } = host.model(1);
+  const [result] = await lm.generate([ids], {
+    maxNewTokens: request.maxNewTokens,
+    stopIds: tokenizer.eosTokenIds,
+    ...(job.signal ? { signal: job.signal } : {}),
+    onStep: (step) => {
+      first ??= performance.now();
+      for (const s of step) {
+        generated.push(s.id);
+        streamed += stream.push(s.id);
+      }
+      job.onProgress?.(snapshot('generating', streamed, generated.length));
+    },
+  });
+  const ended = performance.now();
+  const firstAt = first ?? ended;
+  const out = result!;
+  return {
+    text: tokenizer.decode(out.ids, { skipSpecialTokens: true }),
+    tokens: out.ids.length,
+    finish: out.finish,
+    alpha: request.alpha,
+    alphaChanged: change.changed,
+    applyMs: applied - started,
+    prefillMs: firstAt - applied,
+    firstTokenMs: firstAt - started,
+    totalMs: ended - started,
+    tokensPerSecond: out.ids.length > 1 ? (out.ids.length - 1) / Math.max(1e-9, (ended - firstAt) / 1000) : 0,
+    mode: host.mode,
+    counters: counters(),
+  };
+}
