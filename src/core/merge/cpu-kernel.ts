@@ -125,3 +125,28 @@ export function statsOfVector(v: Float32Array, n: number, st: ChunkStats): void 
   }
   accumulate(st, sumSqV, 0, maxAbsV, zerosV);
 }
+
+/** A whole chunk decoded to float32 per input, with the first term's statistics (scalar kernels). */
+export function decodeChunk(task: KernelTask, inputs: readonly Uint8Array[]): { x: Float32Array[]; stats: ChunkStats | null } {
+  const { count, terms } = task;
+  const x = inputs.map((bytes, i) => {
+    const out = new Float32Array(count);
+    decodeToF32(task.inputDtypes[i]!, bytes, count, out);
+    return out;
+  });
+  const stats: ChunkStats | null = task.stats ? { count, sumSqV: 0, sumSqRef: 0, maxAbsV: 0, zerosV: 0 } : null;
+  if (stats && terms.length > 0) {
+    const t = terms[0]!;
+    if (t.minus === null) statsOfVector(x[t.plus]!, count, stats);
+    else statsOfDifference(x[t.minus]!, x[t.plus]!, count, stats);
+  }
+  return { x, stats };
+}
+
+/** The float32 results of a chunk encoded to the output dtype (into `into` when given). */
+export function encodeChunk(task: KernelTask, result: Float32Array, stats: ChunkStats | null, into?: Uint8Array): KernelResult {
+  const outBytes = task.output ? task.count * dtypeSize(task.outDtype) : 0;
+  const output = into ? into.subarray(0, outBytes) : new Uint8Array(outBytes);
+  if (task.output) encodeFromF32(task.outDtype, result, task.count, output);
+  return { output, stats };
+}

@@ -15,9 +15,9 @@
  * is a task vector dᵢ = W(x_plus − x_minus); without one, a linear term. `divisor` is computed by the
  * planner; null when not normalizing.
  */
-import { bf16FromF32Bits, bf16ToF32, decodeToF32, dtypeSize, encodeFromF32, f16FromF32Bits, f16ToF32, f32Bits, type FloatDtype } from '../dtype.ts';
-import { statsOfDifference, statsOfVector } from './cpu-kernel.ts';
-import type { ChunkStats, KernelResult, KernelTask, MergekitArith } from './kernel.ts';
+import { bf16FromF32Bits, bf16ToF32, f16FromF32Bits, f16ToF32, f32Bits, type FloatDtype } from '../dtype.ts';
+import { decodeChunk, encodeChunk } from './cpu-kernel.ts';
+import type { KernelResult, KernelTask, MergekitArith } from './kernel.ts';
 
 /** x (a float32 value) rounded to W, nearest even, as torch's float → bfloat16/half conversion. */
 export function roundTo(work: FloatDtype, x: number): number {
@@ -38,17 +38,7 @@ export function runMergekitKernel(task: KernelTask & { readonly arith: MergekitA
   const { count, terms, arith } = task;
   const W = arith.work;
   const r = (x: number) => roundTo(W, x);
-  const x = inputs.map((bytes, i) => {
-    const out = new Float32Array(count);
-    decodeToF32(task.inputDtypes[i]!, bytes, count, out);
-    return out;
-  });
-  const stats: ChunkStats | null = task.stats ? { count, sumSqV: 0, sumSqRef: 0, maxAbsV: 0, zerosV: 0 } : null;
-  if (stats && terms.length > 0) {
-    const t = terms[0]!;
-    if (t.minus === null) statsOfVector(x[t.plus]!, count, stats);
-    else statsOfDifference(x[t.minus]!, x[t.plus]!, count, stats);
-  }
+  const { x, stats } = decodeChunk(task, inputs);
   // Loading: every input becomes a W tensor.
   if (W !== 'F32') for (const v of x) for (let e = 0; e < count; e++) v[e] = r(v[e]!);
   const weights = terms.map((t) => r(t.alpha));
@@ -67,8 +57,5 @@ export function runMergekitKernel(task: KernelTask & { readonly arith: MergekitA
     if (arith.divisor !== null) s = r(s / arith.divisor);
     result[e] = task.base ? r(x[0]![e]! + s) : s;
   }
-  const outBytes = task.output ? count * dtypeSize(task.outDtype) : 0;
-  const output = into ? into.subarray(0, outBytes) : new Uint8Array(outBytes);
-  if (task.output) encodeFromF32(task.outDtype, result, count, output);
-  return { output, stats };
+  return encodeChunk(task, result, stats, into);
 }

@@ -17,9 +17,8 @@
  * the draw from a counter-based hash of (seed, tensor, vector, element index), so any backend and
  * any chunking give the same bits.
  */
-import { decodeToF32, dtypeSize, encodeFromF32 } from '../dtype.ts';
-import { statsOfDifference, statsOfVector } from './cpu-kernel.ts';
-import type { ChunkStats, KernelResult, KernelTask, SparseCombine, TermKeep } from './kernel.ts';
+import { decodeChunk, encodeChunk } from './cpu-kernel.ts';
+import type { KernelResult, KernelTask, SparseCombine, TermKeep } from './kernel.ts';
 
 /** A 32-bit finaliser (lowbias32): integer multiplies and shifts only, the same in WGSL. */
 export function mix32(x: number): number {
@@ -56,17 +55,7 @@ function kept(keep: TermKeep | undefined, d: number, index: number): boolean {
 
 export function runSparseKernel(task: KernelTask & { readonly sparse: SparseCombine }, inputs: readonly Uint8Array[], into?: Uint8Array): KernelResult {
   const { count, terms, sparse } = task;
-  const x = inputs.map((bytes, i) => {
-    const out = new Float32Array(count);
-    decodeToF32(task.inputDtypes[i]!, bytes, count, out);
-    return out;
-  });
-  const stats: ChunkStats | null = task.stats ? { count, sumSqV: 0, sumSqRef: 0, maxAbsV: 0, zerosV: 0 } : null;
-  if (stats && terms.length > 0) {
-    const t = terms[0]!;
-    if (t.minus === null) statsOfVector(x[t.plus]!, count, stats);
-    else statsOfDifference(x[t.minus]!, x[t.plus]!, count, stats);
-  }
+  const { x, stats } = decodeChunk(task, inputs);
   const alphas = terms.map((t) => Math.fround(t.alpha));
   const p = new Float64Array(terms.length);
   const result = new Float32Array(count);
@@ -101,8 +90,5 @@ export function runSparseKernel(task: KernelTask & { readonly sparse: SparseComb
     }
     result[e] = task.base ? (acc === 0 ? x[0]![e]! : Math.fround(x[0]![e]! + acc)) : acc;
   }
-  const outBytes = task.output ? count * dtypeSize(task.outDtype) : 0;
-  const output = into ? into.subarray(0, outBytes) : new Uint8Array(outBytes);
-  if (task.output) encodeFromF32(task.outDtype, result, count, output);
-  return { output, stats };
+  return encodeChunk(task, result, stats, into);
 }
