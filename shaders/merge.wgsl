@@ -55,6 +55,21 @@ override IN5_DTYPE: u32 = DT_F32;
 override OUT_DTYPE: u32 = DT_F32;
 override STATS: bool = false;
 override OUTPUT: bool = true;
+// ties / dare_* / breadcrumbs (src/core/merge/sparse-kernel.ts): keep rules per term, majority
+// sign, normalisation by a host table of 1/Σα per agreeing subset (a product: WGSL's division is not
+// correctly rounded). At most MAX_SPARSE_TERMS terms, one pass.
+const MAX_SPARSE_TERMS: u32 = 5u;
+const KEEP_ALL: u32 = 0u;
+const KEEP_BAND: u32 = 1u;    // lo ≤ |d| < hi
+const KEEP_RANDOM: u32 = 2u;  // (hash(key, index) >> 8) < threshold, then d·inverse when inverse ≠ 0
+override SPARSE: bool = false;
+override CONSENSUS: bool = false;
+override NORMALIZE: bool = false;
+override KEEP_0: u32 = KEEP_ALL;
+override KEEP_1: u32 = KEEP_ALL;
+override KEEP_2: u32 = KEEP_ALL;
+override KEEP_3: u32 = KEEP_ALL;
+override KEEP_4: u32 = KEEP_ALL;
 
 // 256 invocations (the WebGPU default maxComputeInvocationsPerWorkgroup) × 8 pairs each: 4096
 // elements per workgroup, 2048 workgroups for an 8 Mi-element chunk (plenty to fill a GPU). Several
@@ -67,9 +82,13 @@ const PAIRS_PER_INVOCATION: u32 = 8u;
 struct Params {
   count: u32, // elements in this chunk
   zero: u32,  // always 0: see opaque()
-  _pad0: u32,
+  start: u32, // index of the chunk's first element in its tensor (the random draw's counter)
   _pad1: u32,
   alpha: array<vec4<f32>, 2>, // α of term k at alpha[k / 4][k % 4], already rounded to float32
+  // Keep rule of term k: band (bits of lo, bits of hi, -, -); random (bits of inverse or 0, -, key, threshold).
+  keep: array<vec4<u32>, 8>,
+  // 1/Σα (float32) for each subset of counted terms, bit k of the index for term k.
+  recip: array<vec4<f32>, 8>,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -94,6 +113,26 @@ fn term_plus(k: u32) -> u32 {
     case 6u: { return PLUS_6; }
     default: { return PLUS_7; }
   }
+}
+
+fn term_keep(k: u32) -> u32 {
+  switch (k) {
+    case 0u: { return KEEP_0; }
+    case 1u: { return KEEP_1; }
+    case 2u: { return KEEP_2; }
+    case 3u: { return KEEP_3; }
+    default: { return KEEP_4; }
+  }
+}
+
+// lowbias32, as mix32 in sparse-kernel.ts.
+fn mix32(v: u32) -> u32 {
+  var x = v;
+  x = x ^ (x >> 16u);
+  x = x * 0x7feb352du;
+  x = x ^ (x >> 15u);
+  x = x * 0x846ca68bu;
+  return x ^ (x >> 16u);
 }
 
 fn term_minus(k: u32) -> u32 {
@@ -213,8 +252,79 @@ struct Element {
   sft: f32, // the first term's minus input (its reference), 0 when it has none
 }
 
+// The sparsified methods' element (sparse-kernel.ts, step for step).
+fn sparse_element(x: array<u32, MAX_SLOTS>, index: u32) -> Element {
+  var p: array<f32, MAX_SPARSE_TERMS>;
+  var v = 0.0;
+  var minus0 = 0.0;
+  for (var k = 0u; k < N_TERMS; k++) {
+    var d = bitcast<f32>(x[term_plus(k)]);
+    var s = 0.0;
+    let m = term_minus(k);
+    if (m != NONE) {
+      s = bitcast<f32>(x[m]);
+      d = d - s;
+    }
+    if (k == 0u) {
+      v = d;
+      minus0 = s;
+    }
+    let rule = params.keep[k];
+    let kind = term_keep(k);
+    if (kind == KEEP_BAND) {
+      let a = abs(d);
+      if (!(bitcast<f32>(rule.x) <= a && a < bitcast<f32>(rule.y))) {
+        d = 0.0;
+      }
+    } else if (kind == KEEP_RANDOM) {
+      let h = mix32(index * 0x9e3779b9u + rule.z);
+      if ((h >> 8u) < rule.w) {
+        if (rule.x != 0u) {
+          d = opaque(d * bitcast<f32>(rule.x));
+        }
+      } else {
+        d = 0.0;
+      }
+    }
+    p[k] = opaque(params.alpha[k / 4u][k % 4u] * d);
+  }
+  var sign = 0.0;
+  if (CONSENSUS) {
+    var s = p[0];
+    for (var k = 1u; k < N_TERMS; k++) {
+      s = s + p[k];
+    }
+    sign = select(-1.0, 1.0, s >= 0.0);
+  }
+  var acc = 0.0;
+  var counted = 0u;
+  var first = true;
+  for (var k = 0u; k < N_TERMS; k++) {
+    let pk = p[k];
+    if (CONSENSUS && !((sign > 0.0 && pk > 0.0) || (sign < 0.0 && pk < 0.0))) {
+      continue;
+    }
+    acc = select(acc + pk, pk, first);
+    counted = counted | (1u << k);
+    first = false;
+  }
+  if (NORMALIZE) {
+    acc = opaque(acc * params.recip[counted / 4u][counted % 4u]);
+  }
+  if (!BASE) {
+    return Element(bitcast<u32>(acc), v, minus0);
+  }
+  if (acc == 0.0) {
+    return Element(x[0], v, minus0);
+  }
+  return Element(bitcast<u32>(bitcast<f32>(x[0]) + acc), v, minus0);
+}
+
 // One element of the fold; x holds the decoded inputs' float32 bits by slot.
-fn element(x: array<u32, MAX_SLOTS>) -> Element {
+fn element(x: array<u32, MAX_SLOTS>, index: u32) -> Element {
+  if (SPARSE) {
+    return sparse_element(x, index);
+  }
   if (N_TERMS == 0u) {
     return Element(x[0], 0.0, 0.0);
   }
@@ -299,8 +409,8 @@ fn process_pair(pair: u32, count: u32, stats: ptr<function, Stats>) {
     lo[j] = x.x;
     hi[j] = x.y;
   }
-  let a = element(lo);
-  let b = element(hi);
+  let a = element(lo, params.start + 2u * pair);
+  let b = element(hi, params.start + 2u * pair + 1u);
   if (OUTPUT) {
     write_pair(pair, vec2<u32>(a.r, b.r), has_hi);
   }

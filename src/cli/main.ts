@@ -270,10 +270,10 @@ export function buildProgram(signal: AbortSignal): Command {
       if (collect.terms.length > 0) given.push('--pair/--vector');
       if (given.length > 0) throw new UsageError(`merge: --config names the models itself; drop ${given.join(', ')}`);
       const { recipe, dirs } = await configRecipe(opts.config, opts.arith, rulesOf(opts), opts.dtype, opts.seed ?? 0);
-      // mergekit's arithmetic and the sparsified methods have only CPU implementations.
-      const cpuOnly = opts.arith === 'mergekit' ? '--arith mergekit' : recipe.method !== 'task_arithmetic' ? recipe.method : null;
-      if (cpuOnly && opts.backend === 'webgpu') throw new UsageError(`merge: ${cpuOnly} runs on the CPU (--backend auto, cpu or cpu-ts)`);
-      const backend = cpuOnly && opts.backend === 'auto' ? 'cpu' : opts.backend;
+      // mergekit's arithmetic runs on the CPU only; the sparsified methods on the GPU take at most
+      // 5 vectors (merge-webgpu.ts), so auto picks the CPU for them.
+      if (opts.arith === 'mergekit' && opts.backend === 'webgpu') throw new UsageError('merge: --arith mergekit runs on the CPU (--backend auto, cpu or cpu-ts)');
+      const backend = (opts.arith === 'mergekit' || recipe.method !== 'task_arithmetic') && opts.backend === 'auto' ? 'cpu' : opts.backend;
       await runWrite(recipe, dirs, { ...opts, backend }, signal);
       return;
     }

@@ -12,7 +12,7 @@ import type { FloatDtype } from '../dtype.ts';
 import { MemoryFolder } from '../io/bytes.ts';
 import { createCpuBackend } from '../merge/cpu-kernel.ts';
 import type { KernelBackend } from '../merge/kernel.ts';
-import { applyRecipe, composeRecipe, extractRecipe, mergeRecipe, type Recipe } from '../merge/recipe.ts';
+import { applyRecipe, composeRecipe, extractRecipe, MERGE_METHODS, mergeRecipe, parseRecipe, RECIPE_SCHEMA, type Recipe } from '../merge/recipe.ts';
 import { mergeToFolder } from '../merge/run.ts';
 import { tensorBytes } from '../testing/reference.ts';
 import { createWebGpuBackend } from './merge-webgpu.ts';
@@ -97,3 +97,39 @@ describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('composed recipes 
     }
   });
 });
+
+describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('ties, dare_* and breadcrumbs on WebGPU equal the CPU backend bit for bit', () => {
+  it('each method on the family, thresholds and draws included', async () => {
+    if (!gpu) throw new Error('no WebGPU adapter (set RVS_ALLOW_NO_GPU=1 to skip)');
+    const backend = createWebGpuBackend(gpu.device, await loadShaders(), { maxChunkElements: 1000 });
+    const cpu = createCpuBackend(1000);
+    const seeded = async (m: FamilyMember, dtype: FloatDtype, seed: number) => {
+      const folder = new MemoryFolder(`${m}${seed}`);
+      await writeFamilyMember({ shape: TINY_QWEN2, dtype, member: m, out: folder, seed });
+      return openCheckpoint(folder);
+    };
+    try {
+      const roles = { base: await seeded('sft', 'BF16', 1), m1: await seeded('grpo', 'BF16', 1), m2: await seeded('grpo', 'F16', 2), m3: await seeded('target', 'F32', 3) };
+      for (const method of MERGE_METHODS.filter((m) => m !== 'task_arithmetic')) {
+        const recipe = parseRecipe({
+          schema: RECIPE_SCHEMA,
+          method,
+          seed: 3,
+          base: 'base',
+          vectors: [
+            { plus: 'm1', minus: 'base', alpha: 0.7, density: 0.5, gamma: 0.05 },
+            { plus: 'm2', minus: 'base', alpha: -0.4, density: 0.3, gamma: 0.05 },
+            { plus: 'm3', minus: 'base', alpha: 1.3, density: 0.8, gamma: 0.05 },
+          ],
+          rules: [],
+          dtype: method === 'dare_linear' ? 'BF16' : 'F32',
+          ...(method === 'dare_linear' ? { normalize: true } : {}),
+        });
+        await expectSameBytes(await run(recipe, roles, backend, 998), await run(recipe, roles, cpu, 998));
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+

@@ -15,7 +15,8 @@
  * and reads shaders/ in Node; the studio imports the .wgsl files with `?raw`).
  */
 import { dtypeSize, type FloatDtype } from '../dtype.ts';
-import { taskProblem, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask } from '../merge/kernel.ts';
+import { taskProblem, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask, type TermKeep } from '../merge/kernel.ts';
+import { reciprocal } from '../merge/sparse-kernel.ts';
 
 export type GpuKernelErrorCode =
   | 'SHADER_COMPILATION' // the WGSL does not compile
@@ -77,7 +78,20 @@ export interface MergePipelineKey {
   readonly outDtype: FloatDtype;
   readonly stats: boolean;
   readonly output: boolean;
+  /** ties / dare_* / breadcrumbs: consensus, normalisation and each term's kind of keep rule. */
+  readonly sparse?: { readonly consensus: boolean; readonly normalize: boolean; readonly keeps: readonly ('all' | 'band' | 'random')[] };
 }
+
+/** What a sparsified pass writes into its params: the chunk's start, the keep rules, the reciprocals. */
+export interface SparsePassParams {
+  readonly start: number;
+  readonly keeps: readonly (TermKeep | undefined)[];
+  /** 1/Σα for each subset of terms (bit k: term k), float32. */
+  readonly recips: readonly number[];
+}
+
+/** Most terms of a sparsified task on the GPU (one pass; a 2^n table of reciprocals). */
+export const MAX_SPARSE_TERMS = 5;
 
 /**
  * One dispatch of a task: its pipeline key, what each slot binds (an input of the task, or the
@@ -90,6 +104,7 @@ export interface KernelPass {
   readonly alphas: readonly number[];
   /** null: the task's output (and partials when key.stats). */
   readonly writeCarry: 0 | 1 | null;
+  readonly sparse?: SparsePassParams;
 }
 
 /**
@@ -98,8 +113,36 @@ export interface KernelPass {
  * exact (kernel.ts), so the result is the single-pass one bit for bit. Statistics come from the
  * first pass (it holds the first term).
  */
-export function planPasses(task: Pick<KernelTask, 'base' | 'terms' | 'inputDtypes' | 'outDtype' | 'stats' | 'output'>): KernelPass[] {
+export function planPasses(task: Pick<KernelTask, 'base' | 'terms' | 'inputDtypes' | 'outDtype' | 'stats' | 'output' | 'sparse'>): KernelPass[] {
   const base = task.base;
+  if (task.sparse && task.terms.length > 0) {
+    // One pass: the majority sign needs every term at once.
+    const { consensus, normalize, start } = task.sparse;
+    if (task.inputDtypes.length > MAX_SLOTS || task.terms.length > MAX_SPARSE_TERMS) {
+      throw new GpuKernelError('INVALID_TASK', `ties, dare_* and breadcrumbs on the GPU take at most ${MAX_SPARSE_TERMS} vectors over ${MAX_SLOTS} inputs (this task: ${task.terms.length} over ${task.inputDtypes.length}); use the CPU backend`);
+    }
+    const alphas = task.terms.map((t) => Math.fround(t.alpha));
+    const recips = Array.from({ length: 1 << task.terms.length }, (_, mask) => {
+      let div = 0;
+      let first = true;
+      alphas.forEach((a, k) => {
+        if (!(mask & (1 << k))) return;
+        div = first ? a : Math.fround(div + a);
+        first = false;
+      });
+      return reciprocal(div, consensus);
+    });
+    const keeps = task.terms.map((t) => t.keep?.kind ?? 'all');
+    return [
+      {
+        key: { base, terms: task.terms.map((t) => ({ plus: t.plus, minus: t.minus })), inputDtypes: [...task.inputDtypes], outDtype: task.outDtype, stats: task.stats, output: task.output, sparse: { consensus, normalize, keeps } },
+        slots: task.inputDtypes.map((_, i) => ({ input: i })),
+        alphas,
+        writeCarry: null,
+        sparse: { start, keeps: task.terms.map((t) => t.keep), recips },
+      },
+    ];
+  }
   if (task.terms.length === 0) {
     return [{ key: { base, terms: [], inputDtypes: [task.inputDtypes[0]!], outDtype: task.outDtype, stats: false, output: task.output }, slots: [{ input: 0 }], alphas: [], writeCarry: null }];
   }
@@ -164,13 +207,13 @@ export interface MergeBindings {
   readonly partials?: GPUBuffer;
 }
 
-/** Bytes of a params uniform. */
-export const PARAMS_BYTES = 48;
+/** Bytes of a params uniform (merge.wgsl's Params). */
+export const PARAMS_BYTES = 304;
 
 export interface MergeKernel {
   pipeline(key: MergePipelineKey): Promise<GPUComputePipeline>;
   bindGroup(bindings: MergeBindings, label: string): GPUBindGroup;
-  writeParams(params: GPUBuffer, count: number, alphas: readonly number[]): void;
+  writeParams(params: GPUBuffer, count: number, alphas: readonly number[], sparse?: SparsePassParams): void;
   /** Records the dispatch for `count` elements into `pass`. */
   dispatch(pass: GPUComputePassEncoder, pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, count: number): void;
   /** The pipelines of `passes`, in order. */
@@ -276,6 +319,10 @@ export function createMergeKernel(device: GPUDevice, shaders: WgslSources, optio
       constants[`PLUS_${k}`] = t.plus;
       constants[`MINUS_${k}`] = t.minus ?? NONE;
     });
+    if (key.sparse) {
+      Object.assign(constants, { SPARSE: 1, CONSENSUS: key.sparse.consensus ? 1 : 0, NORMALIZE: key.sparse.normalize ? 1 : 0 });
+      key.sparse.keeps.forEach((kind, k) => (constants[`KEEP_${k}`] = { all: 0, band: 1, random: 2 }[kind]));
+    }
     // Async creation compiles off the JS thread (SwiftShader takes ~0.4 s for a statistics
     // pipeline); it reports its own failures by rejecting, the scope catches anything else.
     device.pushErrorScope('validation');
@@ -293,7 +340,8 @@ export function createMergeKernel(device: GPUDevice, shaders: WgslSources, optio
   return {
     pipeline(key) {
       const terms = key.terms.map((t) => (t.minus === null ? `${t.plus}` : `${t.plus}-${t.minus}`)).join('+');
-      const name = `${label}/${key.base ? 'base+' : ''}[${terms}]:${key.inputDtypes.join(',')}->${key.outDtype}${key.stats ? '+stats' : ''}${key.output ? '' : '-output'}`;
+      const sparse = key.sparse ? `{${key.sparse.consensus ? 'consensus,' : ''}${key.sparse.normalize ? 'normalize,' : ''}${key.sparse.keeps.join(',')}}` : '';
+      const name = `${label}/${key.base ? 'base+' : ''}[${terms}]${sparse}:${key.inputDtypes.join(',')}->${key.outDtype}${key.stats ? '+stats' : ''}${key.output ? '' : '-output'}`;
       let p = pipelines.get(name);
       if (!p) {
         p = build(key, name);
@@ -306,12 +354,27 @@ export function createMergeKernel(device: GPUDevice, shaders: WgslSources, optio
       const buffers = [b.params, ...Array.from({ length: MAX_SLOTS }, (_, i) => b.inputs[i] ?? dummyInput), b.output ?? dummyOutput, b.partials ?? dummyPartials];
       return device.createBindGroup({ label: name, layout: bindGroupLayout, entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })) });
     },
-    writeParams(params, count, alphas) {
+    writeParams(params, count, alphas, sparse) {
       const data = new ArrayBuffer(PARAMS_BYTES);
       const view = new DataView(data);
       view.setUint32(0, count, true);
       view.setUint32(4, 0, true); // `zero`: must stay 0 (see opaque() in merge.wgsl)
       alphas.forEach((a, k) => view.setFloat32(16 + 4 * k, Math.fround(a), true));
+      if (sparse) {
+        view.setUint32(8, sparse.start >>> 0, true);
+        sparse.keeps.forEach((keep, k) => {
+          const at = 48 + 16 * k;
+          if (keep?.kind === 'band') {
+            view.setFloat32(at, keep.lo, true);
+            view.setFloat32(at + 4, keep.hi, true);
+          } else if (keep?.kind === 'random') {
+            view.setFloat32(at, keep.inverse ?? 0, true); // 0 bits: no rescale
+            view.setUint32(at + 8, keep.key >>> 0, true);
+            view.setUint32(at + 12, keep.threshold >>> 0, true);
+          }
+        });
+        sparse.recips.forEach((r, mask) => view.setFloat32(176 + 4 * mask, r, true));
+      }
       device.queue.writeBuffer(params, 0, data);
     },
     dispatch(pass, pipeline, bindGroup, count) {
@@ -327,7 +390,7 @@ export function createMergeKernel(device: GPUDevice, shaders: WgslSources, optio
       passes.forEach((p, j) => {
         const inputs = p.slots.map((slot) => ('input' in slot ? b.inputs[slot.input]! : b.carry![slot.carry]));
         const output = p.key.output ? (p.writeCarry === null ? b.output : b.carry![p.writeCarry]) : undefined;
-        this.writeParams(b.params[j]!, count, p.alphas);
+        this.writeParams(b.params[j]!, count, p.alphas, p.sparse);
         const group = this.bindGroup({ params: b.params[j]!, inputs, ...(output ? { output } : {}), ...(p.key.stats && b.partials ? { partials: b.partials } : {}) }, `${name}/pass${j}`);
         this.dispatch(pass, pipelines[j]!, group, count);
       });
@@ -416,7 +479,6 @@ export function createWebGpuBackend(
     const problem = taskProblem(task);
     if (problem) fail(problem);
     if (task.arith) fail("mergekit's arithmetic runs on the CPU backends only");
-    if (task.sparse) fail('ties, dare_* and breadcrumbs run on the CPU backends only');
     if (inputs.length !== task.inputDtypes.length) fail(`${task.inputDtypes.length} input dtypes for ${inputs.length} inputs`);
     if (!Number.isSafeInteger(task.count) || task.count < 0) fail(`bad element count ${task.count}`);
     if (task.count > maxChunkElements) fail(`${task.count} elements exceed the chunk limit ${maxChunkElements}`);
@@ -529,7 +591,12 @@ export function createWebGpuBackend(
     if (task.count === 0 || (!task.output && !stats)) {
       return { output: new Uint8Array(0), stats: task.stats ? { count: task.count, sumSqV: 0, sumSqRef: 0, maxAbsV: 0, zerosV: 0 } : null };
     }
-    const passes = planPasses({ ...task, stats });
+    let passes: KernelPass[];
+    try {
+      passes = planPasses({ ...task, stats });
+    } catch (e) {
+      throw e instanceof GpuKernelError ? new GpuKernelError(e.code, `${label}: ${e.message}`) : e;
+    }
     const pipelines = await kernel.pipelines(passes);
     const set = await acquire();
     try {

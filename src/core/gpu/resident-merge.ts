@@ -210,6 +210,7 @@ function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; readonl
       throw new GpuKernelError('INVALID_TASK', `${key}: plan shape [${job.shape.join(', ')}] differs from the model's [${dims.join(', ')}]`);
     }
     if (job.arith) throw new GpuKernelError('INVALID_TASK', `${key}: mergekit's arithmetic runs on the CPU backends only`);
+    if (job.sparse) throw new GpuKernelError('INVALID_TASK', `${key}: ties, dare_* and breadcrumbs are not resident merges; merge through the executor`);
     const problem = taskProblem({ base: job.base, terms: job.terms, inputDtypes: job.inputs.map((l) => l.info.dtype as FloatDtype) });
     if (problem) throw new GpuKernelError('INVALID_TASK', `${key}: ${problem}`);
     for (const loc of job.inputs) {

@@ -42,9 +42,10 @@ export interface KernelTerm {
 /**
  * Which entries of a term's d survive: a magnitude band lo ≤ |d| < hi (ties: hi = ∞;
  * breadcrumbs: both), or a seeded random draw keeping entry i iff (hash(key, i) >>> 8) < threshold
- * (threshold = ⌊density·2²⁴⌋), the kept ones divided by `scale` (the float32 density) when not null.
+ * (threshold = ⌊density·2²⁴⌋), the kept ones multiplied by `inverse` (1/density rounded to float32)
+ * when not null.
  */
-export type TermKeep = { readonly kind: 'band'; readonly lo: number; readonly hi: number } | { readonly kind: 'random'; readonly key: number; readonly threshold: number; readonly scale: number | null };
+export type TermKeep = { readonly kind: 'band'; readonly lo: number; readonly hi: number } | { readonly kind: 'random'; readonly key: number; readonly threshold: number; readonly inverse: number | null };
 
 /** ties / dare_ties / breadcrumbs / dare_linear: how the sparsified terms combine (sparse-kernel.ts). */
 export interface SparseCombine {

@@ -134,7 +134,7 @@ describe('DARE', () => {
       const [got, b, m] = await Promise.all([out, f.base, f.m1].map((c) => tensorValues(c, name)));
       for (let i = 0; i < got!.length; i++) {
         const d = Math.fround(m![i]! - b![i]!);
-        const p = Math.fround(Math.fround(0.6) * Math.fround(d / Math.fround(0.3)));
+        const p = Math.fround(Math.fround(0.6) * Math.fround(d * Math.fround(1 / 0.3)));
         const keptValue = p === 0 ? b![i]! : Math.fround(b![i]! + p);
         if (got![i] === keptValue && p !== 0) kept++;
         else if (got![i] !== b![i]) throw new Error(`${name}[${i}]: ${got![i]} is neither kept (${keptValue}) nor dropped (${b![i]})`);

@@ -49,7 +49,7 @@ export interface TensorJob {
 }
 
 /** How a term is sparsified: the k largest |d|, ranks [nBot, N − nTop) of |d|, or a seeded draw. */
-export type TermSelect = { readonly kind: 'top'; readonly k: number } | { readonly kind: 'outliers'; readonly nBot: number; readonly nTop: number } | { readonly kind: 'random'; readonly key: number; readonly threshold: number; readonly scale: number | null };
+export type TermSelect = { readonly kind: 'top'; readonly k: number } | { readonly kind: 'outliers'; readonly nBot: number; readonly nTop: number } | { readonly kind: 'random'; readonly key: number; readonly threshold: number; readonly inverse: number | null };
 
 export interface JobSparse {
   readonly consensus: boolean;
@@ -131,7 +131,7 @@ export function planMerge(recipe: Recipe, roles: ReadonlyMap<string, Checkpoint>
       if (density >= 1) return null;
       if (method.select === 'random') {
         const rescale = recipe.rescale ?? method.rescale;
-        return { kind: 'random', key: streamKey(recipe.seed ?? 0, name, vector), threshold: drawThreshold(density), scale: rescale ? Math.fround(density) : null };
+        return { kind: 'random', key: streamKey(recipe.seed ?? 0, name, vector), threshold: drawThreshold(density), inverse: rescale ? Math.fround(1 / density) : null };
       }
       const keep = Math.floor(density * count);
       if (keep <= 0) throw new MergeError('UNSUPPORTED', `${name}: density ${density} keeps none of its ${count} entries`);

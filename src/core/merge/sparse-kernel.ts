@@ -4,13 +4,14 @@
  *
  *   dₖ = x_plus − x_minus (or x_plus)                      float32
  *   keepₖ: band lo ≤ |dₖ| < hi, or the seeded draw (kernel.ts TermKeep); dropped → dₖ' = 0
- *          DARE with rescale: dₖ' = dₖ / density            float32
+ *          DARE with rescale: dₖ' = dₖ·(1/density)          float32, 1/density rounded once
  *   pₖ = αₖ·dₖ'
  *   consensus (ties, dare_ties): S = p₁ + p₂ + … ; sign = S ≥ 0 ? +1 : −1; a term counts when
  *          sign(pₖ) = sign (a zero never does)
  *   otherwise every term counts
  *   acc = Σ counted pₖ (left to right, 0 when none);  div = Σ counted αₖ (0 → 1; |div| < 1e-8 → 1)
- *   normalize: acc = acc / div
+ *   normalize: acc = acc·(1/div)   (1/div rounded once to float32: a product, not a quotient,
+ *          so that WGSL, whose division is not correctly rounded, gives the same bits)
  *   base: r = (acc == 0) ? x₀ : x₀ + acc;  no base: r = acc
  *
  * The thresholds of the bands come from a streaming selection over the tensor (thresholds.ts);
@@ -41,6 +42,11 @@ export function streamKey(seed: number, tensor: string, vector: number): number 
   return mix32((mix32(seed >>> 0) ^ h ^ mix32(vector + 1)) >>> 0);
 }
 
+/** 1/div rounded to float32, with mergekit's guards: a zero agreeing-weight sum (consensus), or a |Σ w| < 1e-8, divides by 1. */
+export function reciprocal(div: number, consensus: boolean): number {
+  return Math.fround(1 / ((consensus ? div === 0 : Math.abs(div) < 1e-8) ? 1 : div));
+}
+
 /** ⌊density·2²⁴⌋: entry kept iff (bits >>> 8) < this. */
 export const drawThreshold = (density: number): number => Math.floor(density * 2 ** 24);
 
@@ -64,7 +70,7 @@ export function runSparseKernel(task: KernelTask & { readonly sparse: SparseComb
     terms.forEach((t, k) => {
       let d = t.minus === null ? x[t.plus]![e]! : Math.fround(x[t.plus]![e]! - x[t.minus]![e]!);
       if (!kept(t.keep, d, index)) d = 0;
-      else if (t.keep?.kind === 'random' && t.keep.scale !== null) d = Math.fround(d / t.keep.scale);
+      else if (t.keep?.kind === 'random' && t.keep.inverse !== null) d = Math.fround(d * t.keep.inverse);
       p[k] = Math.fround(alphas[k]! * d);
     });
     let sign = 0;
@@ -84,9 +90,7 @@ export function runSparseKernel(task: KernelTask & { readonly sparse: SparseComb
       first = false;
     }
     if (sparse.normalize) {
-      // mergekit: a zero agreeing-weight sum (consensus), or a |Σ w| < 1e-8, divides by 1.
-      if (sparse.consensus ? div === 0 : Math.abs(div) < 1e-8) div = 1;
-      acc = Math.fround(acc / div);
+      acc = Math.fround(acc * reciprocal(div, sparse.consensus));
     }
     result[e] = task.base ? (acc === 0 ? x[0]![e]! : Math.fround(x[0]![e]! + acc)) : acc;
   }

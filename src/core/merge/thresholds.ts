@@ -103,7 +103,7 @@ export async function resolveKeeps(job: TensorJob): Promise<KernelTerm[]> {
   return job.terms.map((t, k) => {
     const s = selects[k];
     let keep: TermKeep | undefined;
-    if (s?.kind === 'random') keep = { kind: 'random', key: s.key, threshold: s.threshold, scale: s.scale };
+    if (s?.kind === 'random') keep = { kind: 'random', key: s.key, threshold: s.threshold, inverse: s.inverse };
     else if (s?.kind === 'top') keep = { kind: 'band', lo: values.get(k)![0]!, hi: Infinity };
     else if (s?.kind === 'outliers') keep = { kind: 'band', lo: values.get(k)![0]!, hi: s.nTop > 0 ? values.get(k)![1]! : Infinity };
     return keep ? { ...t, keep } : t;
