@@ -25,12 +25,18 @@ export interface MemberOptions {
   readonly shape?: Qwen2Shape;
   readonly dtype?: FloatDtype;
   readonly shardSize?: number;
+  /** The synthetic family's seed (the demo's is 1) and whether to write its byte-level tokenizer. */
+  readonly seed?: number;
+  readonly tokenizer?: boolean;
 }
 
 /** One family member in memory (what the tests compare against). */
 export async function familyMember(member: FamilyMember, options: MemberOptions = {}): Promise<MemoryFolder> {
   const folder = new MemoryFolder(member);
-  await writeFamilyMember({ shape: options.shape ?? TINY_QWEN2, dtype: options.dtype ?? 'BF16', member, out: folder, ...(options.shardSize ? { shardSize: options.shardSize } : {}) });
+  await writeFamilyMember({
+    shape: options.shape ?? TINY_QWEN2, dtype: options.dtype ?? 'BF16', member, out: folder,
+    ...(options.shardSize ? { shardSize: options.shardSize } : {}), ...(options.seed === undefined ? {} : { seed: options.seed }), ...(options.tokenizer ? { tokenizer: true } : {}),
+  });
   return folder;
 }
 

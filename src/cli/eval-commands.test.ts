@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TINY_QWEN2_CHAT, writeFamilyMember } from '../core/checkpoint/synthetic.ts';
 import { BBH_GROUP, BBH_TASKS } from '../core/eval/tasks/bbh.ts';
+import { mergeRecipe } from '../core/merge/recipe.ts';
 import { parseReport } from '../core/report/schema.ts';
 import { createOutputFolder } from '../node/fs-folder.ts';
 import { ROOT, rvs } from './testing.ts';
@@ -58,6 +59,8 @@ describe('rvs sweep and rvs eval', () => {
     expect(report.checkpoints.target?.fingerprint).toMatch(/^headers\+samples-fnv1a64:[0-9a-f]{16}$/);
     expect(report.runs[0]!.config).toMatchObject({ numFewshot: 1, limit: 2, limitMode: 'seeded', maxNewTokens: 8, batchSize: 2 });
     expect(r.stdout.trim().split('\n')).toHaveLength(4);
+    // Exact float32 weights by default, recorded in the typed recipe.
+    expect(report.recipe).toEqual(mergeRecipe(1, { dtype: 'F32' }));
 
     const single = join(tmp, 'eval.json');
     const e = await rvs('eval', '--model', dir('target'), ...inTmp(TASK_ARGS), '--out', single);
@@ -65,6 +68,20 @@ describe('rvs sweep and rvs eval', () => {
     const alone = parseReport(await readFile(single, 'utf8'));
     expect(alone.runs.map((x) => x.alpha)).toEqual([null, null]);
     expect(alone.runs.map((x) => x.samples)).toEqual(report.runs.slice(0, 2).map((x) => x.samples));
+  });
+
+  it("--weights checkpoint runs (and records) the merge rounded to the target's dtype; resuming with other weights is refused", async () => {
+    const out = join(tmp, 'sweep-ckpt.json');
+    const args = ['sweep', '--sft', dir('sft'), '--grpo', dir('grpo'), '--target', dir('target'), '--alphas', '0.5', '--task', 'sciq', '--data', dir('sciq.jsonl'), '--out', out];
+    const r = await rvs(...args, '--weights', 'checkpoint');
+    expect(r.code, r.stderr).toBe(0);
+    const report = parseReport(await readFile(out, 'utf8'));
+    expect(report.recipe).toEqual(mergeRecipe(1, { dtype: 'auto' }));
+    const resumed = await rvs(...args, '--resume');
+    expect([resumed.code, resumed.stderr]).toEqual([2, "rvs: the saved report's merge recipe differs from this one (rules, dtype); write to another report instead of resuming\n"]);
+    const bad = await rvs(...args.slice(0, -1), join(tmp, 'never.json'), '--weights', 'bf16');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--weights.*bf16.*f32, checkpoint/);
   });
 
   it('bbh with a BIG-Bench Hard folder: every subtask with its cot-prompts, and the size-weighted group', async () => {

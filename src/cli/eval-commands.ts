@@ -5,23 +5,21 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { closeCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
+import { join } from 'node:path';
+import { closeCheckpoint, openCheckpoint, type Checkpoint } from '../core/checkpoint/checkpoint.ts';
 import { summarizeCheckpoint, type CheckpointSummary } from '../core/checkpoint/fingerprint.ts';
-import { decodeText } from '../core/eval/datasets.ts';
-import { loadDocs } from '../core/eval/load.ts';
 import { HARNESS_VERSION, HARNESS_VERSIONS, type HarnessVersion } from '../core/eval/harness.ts';
-import { runSweep, SweepCancelledError, type RunSettings, type SweepTask } from '../core/eval/sweep.ts';
-import { BBH_GROUP } from '../core/eval/tasks/bbh.ts';
-import { getTask, TASKS } from '../core/eval/tasks/index.ts';
-import type { FewshotMaterial, Task } from '../core/eval/tasks/types.ts';
-import { mergeRecipe, type Rule } from '../core/merge/recipe.ts';
+import { runEvaluation, WEIGHT_ARITHMETICS, type MergeSpec, type WeightArithmetic } from '../core/eval/run-evaluation.ts';
+import type { CodeSandbox } from '../core/eval/sandbox/types.ts';
+import { SweepCancelledError, type RunSettings, type SweepTask } from '../core/eval/sweep.ts';
+import { addTaskFiles, isGroup, sweepTasks as coreSweepTasks, taskIdsOf, tasksWithDocs, type DataFile, type FewshotHint, type TaskData } from '../core/eval/task-data.ts';
+import { getTask } from '../core/eval/tasks/index.ts';
+import type { Rule } from '../core/merge/recipe.ts';
 import { parseReport, type Report } from '../core/report/schema.ts';
-import { openCheckpoint } from '../core/checkpoint/checkpoint.ts';
 import { openFolder } from '../node/fs-folder.ts';
 import { RUNTIMES, type Runtime } from '../node/model.ts';
 import { createNodeSandbox } from '../node/sandbox-node.ts';
-import { nodeModelFor } from '../node/sweep.ts';
+import { nodeModels } from '../node/sweep.ts';
 import { CommandCancelled, UsageError } from './errors.ts';
 import { writeFileAtomic } from './score.ts';
 
@@ -91,6 +89,16 @@ function addEvalOptions(cmd: Command): Command {
     .option('--resume', 'continue the sweep saved in --out');
 }
 
+const FEWSHOT_HINT: FewshotHint = { give: (what) => `--fewshot-data (${what})`, zero: '--fewshot 0' };
+
+/** A file named on the command line: its path is its name (recorded in the report). */
+const fileData = (path: string): DataFile => ({ name: path, open: () => readBytes(path) });
+
+/**
+ * The CLI's data source for core's task resolution: one file per task and role; a group (bbh,
+ * bbh_cot_fewshot) takes a folder in the BIG-Bench Hard layout, every subtask's documents from
+ * tasks/<name>.json and its exemplars from cot-prompts/<name>.txt (a missing file fails).
+ */
 async function sweepTasks(opts: EvalOptions): Promise<SweepTask[]> {
   if (opts.task.length !== opts.data.length) throw new UsageError(`give one --data per --task (${opts.task.length} tasks, ${opts.data.length} data files)`);
   if (opts.multiturn && !opts.chat) throw new UsageError('--multiturn needs --chat');
@@ -111,39 +119,24 @@ async function sweepTasks(opts: EvalOptions): Promise<SweepTask[]> {
     ...(opts.harness === HARNESS_VERSION ? {} : { harness: opts.harness }),
     batchSize: opts.batch,
   };
-  // A group (bbh, bbh_cot_fewshot) with a folder in the BIG-Bench Hard layout: every subtask, its
-  // documents from tasks/<name>.json and its exemplars from cot-prompts/<name>.txt.
-  const expanded: { id: string; data: string; fewshot?: string }[] = [];
+  const resolved: TaskData[] = [];
   for (const [i, id] of opts.task.entries()) {
-    const group = id === 'bbh' ? BBH_GROUP : id;
-    const members = TASKS.filter((t) => t.group === group);
-    if (members.length === 0) {
-      expanded.push({ id, data: opts.data[i]!, ...(fewshot.has(id) ? { fewshot: fewshot.get(id)! } : {}) });
-      continue;
-    }
     const root = opts.data[i]!;
-    if (!(await stat(root).catch(() => null))?.isDirectory()) throw new UsageError(`--task ${id} needs --data to be a BIG-Bench Hard folder (tasks/*.json, cot-prompts/*.txt), not ${root}`);
-    for (const t of members) {
-      const name = t.id.slice(group.length + 1);
-      expanded.push({ id: t.id, data: join(root, 'tasks', `${name}.json`), fewshot: join(root, 'cot-prompts', `${name}.txt`) });
+    let data: Map<string, TaskData>;
+    if (isGroup(id)) {
+      if (!(await stat(root).catch(() => null))?.isDirectory()) throw new UsageError(`--task ${id} needs --data to be a BIG-Bench Hard folder (tasks/*.json, cot-prompts/*.txt), not ${root}`);
+      const files = taskIdsOf(id).flatMap((taskId) => {
+        const subtask = taskId.slice(getTask(taskId).group!.length + 1);
+        return [fileData(join(root, 'tasks', `${subtask}.json`)), fileData(join(root, 'cot-prompts', `${subtask}.txt`))];
+      });
+      ({ data } = await addTaskFiles(id, 'test', files));
+    } else {
+      ({ data } = await addTaskFiles(id, 'test', [fileData(root)]));
+      if (fewshot.has(id)) ({ data } = await addTaskFiles(id, 'fewshot', [fileData(fewshot.get(id)!)], data));
     }
+    resolved.push(...tasksWithDocs(id, data));
   }
-  return Promise.all(
-    expanded.map(async ({ id, data, fewshot: source }) => {
-      const task = getTask(id) as Task<unknown>;
-      const docs = await loadDocs(task, await readBytes(data), basename(data));
-      let material: FewshotMaterial<unknown> | undefined;
-      if (source !== undefined) {
-        material = task.fewshot === 'cot-prompt' ? { text: decodeText(await readBytes(source), source) } : { docs: await loadDocs(task, await readBytes(source), basename(source)) };
-      }
-      const k = settings.numFewshot ?? task.numFewshot;
-      if (material === undefined && k > 0 && task.fewshot !== 'fixed') {
-        const what = task.fewshot === 'cot-prompt' ? 'its cot-prompts .txt file' : 'its train split';
-        throw new UsageError(`${id} uses ${k} few-shot examples: give --fewshot-data (${what}) or --fewshot 0`);
-      }
-      return { task, docs, ...(material ? { material } : {}), data, settings };
-    }),
-  );
+  return coreSweepTasks(resolved, settings, FEWSHOT_HINT);
 }
 
 async function previousReport(opts: EvalOptions): Promise<Report | undefined> {
@@ -174,7 +167,7 @@ function progressLine(): { update(text: string): void; stop(): void } {
   };
 }
 
-async function run(program: Command, opts: EvalOptions, alphas: readonly (number | null)[], roles: Map<string, Checkpoint> | null, modelDir: string | undefined, rules: Rule[], signal: AbortSignal): Promise<void> {
+async function run(program: Command, opts: EvalOptions, alphas: readonly (number | null)[], roles: Map<string, Checkpoint> | null, modelDir: string | undefined, merge: MergeSpec | null, signal: AbortSignal): Promise<void> {
   const tasks = await sweepTasks(opts);
   const resume = await previousReport(opts);
   const line = progressLine();
@@ -190,23 +183,22 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
     app: { name: 'rvs', version: program.version() ?? '0.0.0' },
     environment: { backend: opts.runtime === 'node' ? 'onnxruntime-node (cpu)' : 'onnxruntime-web (wasm)', node: process.version, platform: `${process.platform}-${process.arch}` },
     checkpoints,
-    // α differs per run (runs[].alpha); the recipe records everything else.
-    recipe: roles ? { ...mergeRecipe(1, { rules }), vectors: [{ plus: 'grpo', minus: 'sft', alpha: 'per run' }] } : null,
   };
   let saving = Promise.resolve();
   let saved = resume !== undefined;
-  // Model-written code (HumanEval) runs in Pyodide workers: no network, no host files.
-  const sandbox = tasks.some((t) => t.task.kind === 'code') ? await createNodeSandbox() : undefined;
+  // Model-written code (HumanEval): a fresh Pyodide interpreter per program, in a child process without permissions.
+  let sandbox: CodeSandbox | undefined;
   try {
-    const report = await runSweep({
-      ...(sandbox ? { sandbox } : {}),
+    const report = await runEvaluation({
+      sandbox: async () => (sandbox = await createNodeSandbox()),
       alphas,
       tasks,
+      merge,
       header,
       signal,
       ...(resume ? { resume } : {}),
-      modelFor: nodeModelFor({
-        runtime: opts.runtime, batchSize: opts.batch, roles, ...(modelDir ? { modelDir } : {}), rules, signal,
+      models: nodeModels({
+        runtime: opts.runtime, batchSize: opts.batch, roles, ...(modelDir ? { modelDir } : {}), signal,
         onLoadProgress: (p) => line.update(`${p.phase === 'merge' ? 'merging' : 'loading'} ${((100 * p.bytesDone) / Math.max(1, p.bytesTotal)).toFixed(0)}%`),
       }),
       onProgress: (p) => {
@@ -247,7 +239,7 @@ async function run(program: Command, opts: EvalOptions, alphas: readonly (number
 export function registerEvalCommands(program: Command, signal: AbortSignal, openRoles: (dirs: Record<string, string>) => Promise<Map<string, Checkpoint>>, rulesOf: (opts: { exclude: Rule[]; alphaFor: Rule[] }) => Rule[], collectRule: (kind: 'exclude' | 'alpha') => (text: string, previous: Rule[]) => Rule[]): void {
   addEvalOptions(program.command('eval').description('evaluate one model on tasks, as lm-evaluation-harness does').requiredOption('--model <dir>', 'checkpoint folder with tokenizer files')).action(
     async (opts: EvalOptions & { model: string }) => {
-      await run(program, opts, [null], null, opts.model, [], signal);
+      await run(program, opts, [null], null, opts.model, null, signal);
     },
   );
 
@@ -260,11 +252,16 @@ export function registerEvalCommands(program: Command, signal: AbortSignal, open
       .requiredOption('--target <dir>', 'target checkpoint (with tokenizer files)')
       .requiredOption('--alphas <list>', 'α values, e.g. -1,0,0.5,1', parseAlphas)
       .option('--exclude <pattern>', 'keep matching tensors at the target (glob on names; repeatable)', collectRule('exclude'), [])
-      .option('--alpha-for <pattern=alpha>', 'another α for matching tensors (repeatable)', collectRule('alpha'), []),
-  ).action(async (opts: EvalOptions & { sft: string; grpo: string; target: string; alphas: number[]; exclude: Rule[]; alphaFor: Rule[] }) => {
+      .option('--alpha-for <pattern=alpha>', 'another α for matching tensors (repeatable)', collectRule('alpha'), [])
+      .addOption(
+        new Option('--weights <arithmetic>', "the merged weights the model runs: f32 = exact float32 (default); checkpoint = rounded to the target's dtype, as rvs merge saves them (recorded in the report)")
+          .choices(WEIGHT_ARITHMETICS)
+          .default('f32'),
+      ),
+  ).action(async (opts: EvalOptions & { sft: string; grpo: string; target: string; alphas: number[]; exclude: Rule[]; alphaFor: Rule[]; weights: WeightArithmetic }) => {
     const roles = await openRoles({ target: opts.target, sft: opts.sft, grpo: opts.grpo });
     try {
-      await run(program, opts, opts.alphas, roles, undefined, rulesOf(opts), signal);
+      await run(program, opts, opts.alphas, roles, undefined, { useVector: false, rules: rulesOf(opts), weights: opts.weights }, signal);
     } finally {
       await Promise.all([...roles.values()].map(closeCheckpoint));
     }

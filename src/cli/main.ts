@@ -350,7 +350,7 @@ export function buildProgram(signal: AbortSignal): Command {
         await Promise.all([...roles.values()].map(closeCheckpoint));
       }
     });
-  registerScore(program);
+  registerScore(program, signal);
   registerModelCommands(program, signal);
   registerExport(program);
   registerEvalCommands(program, signal, openRoles, rulesOf, collectRule);

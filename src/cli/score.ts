@@ -5,13 +5,17 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { scoreCodeTask } from '../core/eval/code-score.ts';
 import { decodeText, parsePredictions } from '../core/eval/datasets.ts';
 import { harnessName } from '../core/eval/harness.ts';
+import { loadDocs } from '../core/eval/load.ts';
 import { STDERR_METHOD } from '../core/eval/metrics.ts';
 import { scoreTask, type TaskScore } from '../core/eval/score.ts';
 import { getTask } from '../core/eval/tasks/index.ts';
-import type { FewshotMaterial, GenerateTask } from '../core/eval/tasks/types.ts';
+import type { CodeTask, FewshotMaterial, GenerateTask } from '../core/eval/tasks/types.ts';
 import { parseReport, REPORT_SCHEMA, type Report } from '../core/report/schema.ts';
+import { createNodeSandbox } from '../node/sandbox-node.ts';
 import { writeFileAtomic as stagedWrite } from '../node/staging.ts';
 import { UsageError } from './errors.ts';
 import { noteStaleRemoved } from './text.ts';
@@ -26,14 +30,16 @@ interface ScoreOptions {
   alpha?: number;
 }
 
-async function readText(file: string): Promise<string> {
-  let bytes: Uint8Array;
+async function readBytes(file: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (e) {
     throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return decodeText(bytes, file);
+}
+
+async function readText(file: string): Promise<string> {
+  return decodeText(await readBytes(file), file);
 }
 
 function positiveInt(text: string): number {
@@ -63,6 +69,26 @@ async function scoreFiles<D>(task: GenerateTask<D>, opts: ScoreOptions): Promise
   });
 }
 
+/**
+ * A code task (HumanEval): every completion runs in the Node sandbox (a fresh interpreter per
+ * program in a child process without permissions), two or more at once.
+ */
+async function scoreCodeFiles<D>(task: CodeTask<D>, opts: ScoreOptions, signal: AbortSignal | undefined): Promise<TaskScore> {
+  const docs = await loadDocs(task, await readBytes(opts.data), opts.data);
+  const predictions = parsePredictions(await readText(opts.predictions), opts.predictions);
+  const sandbox = await createNodeSandbox();
+  try {
+    return await scoreCodeTask(task, docs, predictions, sandbox, {
+      concurrency: Math.max(2, Math.min(4, availableParallelism())),
+      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+      ...(signal ? { signal } : {}),
+      predictionsFile: opts.predictions,
+    });
+  } finally {
+    await sandbox.dispose();
+  }
+}
+
 /** Writes `text` to `file` through a staged file beside it, so readers never see half a file. */
 export function writeFileAtomic(file: string, text: string | Uint8Array): Promise<void> {
   return stagedWrite(file, text, noteStaleRemoved);
@@ -76,12 +102,12 @@ export function metricTable(task: string, metrics: TaskScore['metrics']): string
   return `${header}\n${rows.join('\n')}\nstderr: ${STDERR_METHOD}\n`;
 }
 
-export function registerScore(program: Command): void {
+export function registerScore(program: Command, signal?: AbortSignal): void {
   program
     .command('score')
     .description('score generated outputs with lm-evaluation-harness filters and metrics; write an rvs-report/1 report')
     .requiredOption('--task <name>', 'task id, e.g. gsm8k, gsm8k_cot, bbh_cot_fewshot_date_understanding')
-    .requiredOption('--data <file>', 'the task\'s documents (GSM8K JSONL/JSON, BBH {"examples": [...]})')
+    .requiredOption('--data <file>', 'the task\'s documents (GSM8K JSONL/JSON, BBH {"examples": [...]}, HumanEval.jsonl.gz)')
     .requiredOption('--predictions <file>', 'JSONL, one {"doc_id", "output"} a line; doc_id is the 0-based document position')
     .requiredOption('--out <file>', 'report to write (JSON, written atomically)')
     .option('--fewshot <file>', 'few-shot source for the recorded prompts: the train split (gsm8k) or the cot-prompts file (bbh)')
@@ -90,9 +116,9 @@ export function registerScore(program: Command): void {
     .action(async (opts: ScoreOptions) => {
       const started = performance.now();
       const found = getTask(opts.task);
-      if (found.kind !== 'generate') throw new UsageError(`${found.id} is a multiple-choice task: rvs score scores generated outputs (use rvs eval)`);
-      const task = found as GenerateTask<unknown>;
-      const result = await scoreFiles(task, opts);
+      if (found.kind === 'multiple_choice') throw new UsageError(`${found.id} is a multiple-choice task: rvs score scores generated outputs (use rvs eval)`);
+      const task = found as GenerateTask<unknown> | CodeTask<unknown>;
+      const result = task.kind === 'code' ? await scoreCodeFiles(task, opts, signal) : await scoreFiles(task, opts);
       const seconds = (performance.now() - started) / 1000;
       const report: Report = parseReport({
         schema: REPORT_SCHEMA,
@@ -116,8 +142,9 @@ export function registerScore(program: Command): void {
               numFewshot: task.numFewshot,
               limit: opts.limit ?? null,
               until: task.until,
-              filters: task.filters,
-              metric: task.metric,
+              ...(task.kind === 'code'
+                ? { metric: task.metricKey, timeoutMs: task.timeoutMs, sandbox: 'pyodide: a fresh interpreter per program, in a child process under the Node permission model' }
+                : { filters: task.filters, metric: task.metric }),
               stderr: STDERR_METHOD,
             },
             metrics: result.metrics,

@@ -292,6 +292,6 @@ describe("studio layering: page / worker / shared", () => {
     expect(check("app/components/HubData.tsx", `import { opfsDatasetCache } from "../../browser/page/dataset-cache.ts";`)).toEqual([true]);
     expect(check("app/components/HubPresets.tsx", `import type { CachedModel } from "../../browser/page/hub-cache.ts";`)).toEqual([false]);
     expect(check("app/store/hub-actions.ts", `import { opfsDatasetCache } from "../../browser/page/dataset-cache.ts";`)).toEqual([false]);
-    expect(areaOf(at("browser/sandbox-worker.ts"))).toBe("worker");
+    expect(areaOf(at("browser/worker/sandbox-worker.ts"))).toBe("worker");
   });
 });

@@ -1,16 +1,17 @@
 /**
- * The sweep's models in Node: for each α the triple is merged on the CPU (WebAssembly SIMD) into a
- * temporary folder, which `openModel` loads and which is removed as soon as the session holds the
- * weights. With no α the target is loaded as it is.
+ * The model factory of `rvs eval` and `rvs sweep` (core's `runEvaluation` asks it for a model per
+ * recipe): a recipe is merged on the CPU (WebAssembly SIMD) into a temporary folder in the
+ * recipe's dtype (F32: exact float32 weights; auto: the target's dtype), which `openModel` loads
+ * and which is removed as soon as the session holds the weights. No recipe: `modelDir` as it is.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Checkpoint } from '../core/checkpoint/checkpoint.ts';
-import type { SweepModel } from '../core/eval/sweep.ts';
-import { mergeRecipe, type Rule } from '../core/merge/recipe.ts';
-import { mergeToFolder } from '../core/merge/run.ts';
 import { EvalError } from '../core/eval/errors.ts';
+import type { ModelFactory } from '../core/eval/run-evaluation.ts';
+import type { SweepModel } from '../core/eval/sweep.ts';
+import { mergeToFolder } from '../core/merge/run.ts';
 import { cpuBackend } from './backend.ts';
 import { createOutputFolder } from './fs-folder.ts';
 import { openModel, type NodeModel, type Runtime } from './model.ts';
@@ -21,7 +22,6 @@ export interface NodeSweepModels {
   /** Merge inputs by role (target, sft, grpo); null: evaluate `modelDir` as it is. */
   readonly roles: ReadonlyMap<string, Checkpoint> | null;
   readonly modelDir?: string;
-  readonly rules?: readonly Rule[];
   readonly signal?: AbortSignal;
   readonly onLoadProgress?: (p: { readonly phase: 'merge' | 'load'; readonly bytesDone: number; readonly bytesTotal: number }) => void;
 }
@@ -31,7 +31,7 @@ function asSweepModel(m: NodeModel): SweepModel {
   return { model: { tokenizer: m.tokenizer, lm: m.lm }, release: () => m.close() };
 }
 
-export function nodeModelFor(o: NodeSweepModels): (alpha: number | null) => Promise<SweepModel> {
+export function nodeModels(o: NodeSweepModels): ModelFactory {
   const load = (dir: string) =>
     openModel(dir, {
       runtime: o.runtime,
@@ -39,19 +39,19 @@ export function nodeModelFor(o: NodeSweepModels): (alpha: number | null) => Prom
       ...(o.signal ? { signal: o.signal } : {}),
       onProgress: (p) => o.onLoadProgress?.({ phase: 'load', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
     });
-  return async (alpha) => {
-    if (o.roles === null || alpha === null) {
+  return async (recipe) => {
+    if (o.roles === null || recipe === null) {
       if (o.modelDir === undefined) throw new EvalError('BAD_OPTION', 'no model to evaluate');
       return asSweepModel(await load(o.modelDir));
     }
     const tmp = await mkdtemp(join(tmpdir(), 'rvs-sweep-'));
     try {
-      const dir = join(tmp, `alpha-${alpha}`);
+      const dir = join(tmp, 'merged');
       const out = await createOutputFolder(dir);
       const { backend } = await cpuBackend();
       try {
         await mergeToFolder({
-          recipe: mergeRecipe(alpha, { rules: [...(o.rules ?? [])] }),
+          recipe,
           roles: o.roles,
           backend,
           out,

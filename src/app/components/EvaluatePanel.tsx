@@ -1,3 +1,4 @@
+import type { WeightArithmetic } from '../../core/eval/run-evaluation.ts';
 import { useEffect, useState, type ChangeEvent } from 'react';
 import { BENCHMARKS, type Benchmark } from '../../browser/shared/benchmarks.ts';
 import type { DataFile, DataRole, SweepSnapshot } from '../../browser/shared/engine-api.ts';
@@ -152,6 +153,13 @@ function Settings() {
       <label className="toggle">
         <input type="checkbox" checked={s.chat} onChange={(e) => setEvalSettings({ chat: e.target.checked })} />
         Use the chat template
+      </label>
+      <label title="The merged weights the model runs (recorded in the report's recipe). Exact float32: θ_target + α·v as the merge kernel computes it. Checkpoint dtype: each tensor rounded to the target's dtype, as a saved merge holds it (what rvs sweep --weights checkpoint runs).">
+        Weights
+        <select value={s.weights} onChange={(e) => setEvalSettings({ weights: e.target.value as WeightArithmetic })}>
+          <option value="f32">exact float32</option>
+          <option value="checkpoint">checkpoint dtype (as saved)</option>
+        </select>
       </label>
       <label className="wide">
         Reasoning prefix

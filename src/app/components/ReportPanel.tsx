@@ -1,3 +1,4 @@
+import { weightArithmeticOf } from '../../core/eval/run-evaluation.ts';
 import { Fragment, useState, type ChangeEvent, type DragEvent } from 'react';
 import type { Report } from '../../core/report/schema.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
@@ -29,7 +30,8 @@ async function readFile(event: ChangeEvent<HTMLInputElement>): Promise<{ text: s
 function Provenance({ report }: { report: Report }) {
   const c = report.checkpoints;
   const roles = (['target', 'sft', 'grpo'] as const).filter((r) => c[r]);
-  const rules = Array.isArray(report.recipe?.['rules']) ? (report.recipe!['rules'] as unknown[]).length : 0;
+  const recipe = report.recipe;
+  const rules = recipe?.rules.length ?? 0;
   return (
     <dl className="summary provenance">
       <dt>Created</dt>
@@ -50,7 +52,11 @@ function Provenance({ report }: { report: Report }) {
         </Fragment>
       ))}
       <dt>Recipe</dt>
-      <dd>{report.recipe ? `${String(report.recipe['method'] ?? 'merge')}${rules > 0 ? `, ${rules} rule${rules === 1 ? '' : 's'}` : ''}` : 'none (predictions made elsewhere)'}</dd>
+      <dd data-testid="report-recipe">
+        {recipe
+          ? `${recipe.method}${rules > 0 ? `, ${rules} rule${rules === 1 ? '' : 's'}` : ''} · ${weightArithmeticOf(recipe) === 'f32' ? 'exact float32 weights' : `weights in the ${recipe.dtype === 'auto' ? 'checkpoint’s' : recipe.dtype} dtype`}`
+          : 'none (the model as it is, or predictions made elsewhere)'}
+      </dd>
       <dt>Time</dt>
       <dd>{report.timings['totalSeconds'] !== undefined ? formatSeconds(report.timings['totalSeconds']) : '—'}</dd>
     </dl>

@@ -108,8 +108,8 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
     async generate(prompt, chat, maxNewTokens) {
       const blocker = mergeBlocker(get());
       if (blocker) return set({ notice: blocker });
-      const { settings, useVector } = get();
-      const request = { prompt, chat, maxNewTokens, alpha: settings.alpha, rules: rulesOf(settings), useVector };
+      const { settings, useVector, evalSettings } = get();
+      const request = { prompt, chat, maxNewTokens, alpha: settings.alpha, rules: rulesOf(settings), useVector, weights: evalSettings.weights };
       const started = await jobs.run('tryIt', (job) => engine.generate(request, job));
       if (!started) return set({ notice: BUSY });
       await get().refreshDiagnostics();

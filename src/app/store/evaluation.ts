@@ -6,6 +6,7 @@
  */
 import { BENCHMARKS } from '../../browser/shared/benchmarks.ts';
 import type { DataSummary, EvalSettings, RunUpdate, SweepEvent, SweepRequest } from '../../browser/shared/engine-api.ts';
+import { DEFAULT_WEIGHTS, type WeightArithmetic } from '../../core/eval/run-evaluation.ts';
 import type { Rule } from '../../core/merge/recipe.ts';
 import type { Report } from '../../core/report/schema.ts';
 
@@ -20,6 +21,8 @@ export interface EvalPanelSettings {
   readonly prefix: string;
   readonly maxNewTokens: number | null;
   readonly batchSize: number;
+  /** The merged weights the model runs (sweeps and Try it): exact float32 or the checkpoint's dtype. */
+  readonly weights: WeightArithmetic;
 }
 
 export const DEFAULT_EVAL_SETTINGS: EvalPanelSettings = {
@@ -31,6 +34,7 @@ export const DEFAULT_EVAL_SETTINGS: EvalPanelSettings = {
   prefix: '',
   maxNewTokens: null,
   batchSize: 4,
+  weights: DEFAULT_WEIGHTS,
 };
 
 /** What "Try the demo" sets: its four benchmarks, short generations (the demo model has 128 positions). */
@@ -75,7 +79,7 @@ export function sweepRequestOf(s: EvalPanelSettings, rules: readonly Rule[], use
   if ('error' in parsed) return parsed;
   const benchmarks = chosenBenchmarks(s);
   if (benchmarks.length === 0) return { error: 'Choose at least one benchmark.' };
-  return { benchmarks, alphas: parsed.alphas, rules, useVector, settings: evalSettingsOf(s) };
+  return { benchmarks, alphas: parsed.alphas, rules, useVector, weights: s.weights, settings: evalSettingsOf(s) };
 }
 
 /** The live report after one event (a new object: the store stays immutable). */

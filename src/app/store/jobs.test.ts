@@ -14,7 +14,7 @@ describe('isCancelled', () => {
     } catch (e) {
       thrown = e;
     }
-    expect(isCancelled(thrown)).toBe(true); // the platform's AbortError (the sandbox pool)
+    expect(isCancelled(thrown)).toBe(true); // the platform's AbortError (a bare signal.throwIfAborted())
     expect(isCancelled(new RemoteError({ wireError: true, name: 'AbortError', message: 'aborted', code: undefined, stack: undefined, details: {} }))).toBe(true);
     expect(isCancelled(new EvalError('CANCELLED', 'sweep cancelled'))).toBe(true);
     expect(isCancelled(new HubError('CANCELLED', 'acme/x: downloading config.json was cancelled', 'acme/x'))).toBe(true); // the Hub clients

@@ -24,8 +24,8 @@ export function errorLine(e: unknown): string {
 }
 
 /**
- * A failure that is a cancellation: core's `CANCELLED` (merge, export, evaluation, the Hub), or
- * the platform's `AbortError` (e.g. `signal.throwIfAborted()` in the sandbox pool; its name
+ * A failure that is a cancellation: core's `CANCELLED` (merge, export, evaluation, the Hub, the
+ * code sandbox), or the platform's `AbortError` (e.g. a bare `signal.throwIfAborted()`; its name
  * survives the worker boundary).
  */
 export function isCancelled(e: unknown): boolean {

@@ -97,7 +97,7 @@ describe('the engine through comlink', () => {
     const engine = connectEngine(channel.port2 as unknown as Endpoint);
     const events: number[] = [];
     const progress: number[] = [];
-    const request = { benchmarks: [], alphas: [], rules: [], useVector: false, settings: { limit: null, numFewshot: null, chat: false, systemInstruction: '', maxNewTokens: null, batchSize: 1 } };
+    const request = { benchmarks: [], alphas: [], rules: [], useVector: false, weights: 'f32' as const, settings: { limit: null, numFewshot: null, chat: false, systemInstruction: '', maxNewTokens: null, batchSize: 1 } };
     await engine.sweep(request, { onEvent: (e) => e.type === 'alpha' && events.push(e.alpha), onProgress: (p) => progress.push(p.done) });
     expect(events).toEqual(Array.from({ length: 50 }, (_, i) => i));
     // Throttled to one a minute: the first, then the last one, flushed before the result.

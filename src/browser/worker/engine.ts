@@ -5,7 +5,7 @@
  * the opened checkpoints by slot, the kernel backend on onnxruntime's GPUDevice (compute.ts), the
  * evaluation data and the evaluated model, and runs the core:
  *   openCheckpoint → planMerge (compatibility) → executePlan (statistics) / mergeToFolder (save)
- *   → exportOnnx; ModelHost (one session, α applied in place) → runSweep / generate.
+ *   → exportOnnx; ModelHost (one session, α applied in place) → runEvaluation / generate.
  *
  * Results are plain serialisable data; GPU objects and checkpoints never leave the worker. Every
  * read of a checkpoint file and every session created is counted (`diagnostics`).
@@ -37,7 +37,7 @@ import { Counters } from './counting.ts';
 import { buildDemoFamily, DEMO_MEMBERS, type DemoMember } from './demo.ts';
 import { DEMO_DATA } from './demo-data.ts';
 import { DataRegistry } from './eval-data.ts';
-import { reportHeader, runGenerate, runStudioSweep, sweepTasks } from './evaluation.ts';
+import { checkpointSummary, reportHeader, runGenerate, runStudioSweep, sweepTasks } from './evaluation.ts';
 import { directoryFolderSink } from './folder-sink.ts';
 import { ModelHost } from './model-host.ts';
 import { countingSink, exportMergedOnnx } from './onnx-export.ts';
@@ -188,7 +188,7 @@ export class Engine implements StudioEngine {
     );
     const { info } = await this.compute();
     const header = await reportHeader({
-      roles: this.roles(), useVector: request.useVector, rules: request.rules, mode: host.mode,
+      roles: this.roles(), useVector: request.useVector, mode: host.mode,
       adapter: info.kind === 'webgpu' ? { name: info.adapter, software: info.software } : null,
       app: this.options.app ?? { name: 'Reasoning Vector Studio', version: '0' },
     });
@@ -246,10 +246,13 @@ export class Engine implements StudioEngine {
       if (!loadOrt) throw new Error('evaluation is not available here (no onnxruntime-web)');
       const [ort, compute] = await Promise.all([loadOrt(), this.compute()]);
       const involved = new Map([...roles].filter(([role]) => needed.includes(role as SlotId)));
-      return ModelHost.create({
+      const host = await ModelHost.create({
         ort, device: compute.device, shaders: this.options.shaders, backend: compute.backend, roles: involved, useVector,
         counters: this.counters, ...(signal ? { signal } : {}), onProgress,
       });
+      // The reports' fingerprints sample tensor data: read them with the model, not at each sweep.
+      await Promise.all([...involved.values()].map(checkpointSummary));
+      return host;
     })();
     this.host = { key, ready };
     return ready;

@@ -116,7 +116,7 @@ describe('evaluation in the engine (wasm fallback)', () => {
     const e = engine();
     await e.loadDemo();
     await e.setData('gsm8k', 'test', [{ name: 'test.jsonl', blob: new Blob(['{"question": "1+1?", "answer": "#### 2"}\n']) }]);
-    const request: SweepRequest = { benchmarks: ['gsm8k'], alphas: [1], rules: [], useVector: false, settings };
+    const request: SweepRequest = { benchmarks: ['gsm8k'], alphas: [1], rules: [], useVector: false, weights: 'f32', settings };
     await expect(e.sweep(request, {})).rejects.toMatchObject({ code: 'NO_FEWSHOT' });
   });
 
@@ -125,7 +125,7 @@ describe('evaluation in the engine (wasm fallback)', () => {
     await e.loadDemo();
     await e.loadDemoData();
     const alphas = [0, 1];
-    const request: SweepRequest = { benchmarks: ['gsm8k', 'sciq', 'bbh_cot_fewshot', 'humaneval'], alphas, rules: [{ pattern: '*.mlp.*', alpha: 0.5 }], useVector: false, settings };
+    const request: SweepRequest = { benchmarks: ['gsm8k', 'sciq', 'bbh_cot_fewshot', 'humaneval'], alphas, rules: [{ pattern: '*.mlp.*', alpha: 0.5 }], useVector: false, weights: 'f32', settings };
     const events: SweepEvent[] = [];
     const progress: number[] = [];
     const report = await e.sweep(request, { onEvent: (ev) => events.push(ev), onProgress: (p) => progress.push(p.fraction) });
@@ -179,7 +179,7 @@ describe('evaluation in the engine (wasm fallback)', () => {
     const e = engine();
     await e.loadDemo();
     const snapshots: string[] = [];
-    const first = await e.generate({ prompt: 'What is 2 + 3?', chat: true, maxNewTokens: 6, alpha: 1, rules: [], useVector: false }, { onProgress: (p) => snapshots.push(p.text) });
+    const first = await e.generate({ prompt: 'What is 2 + 3?', chat: true, maxNewTokens: 6, alpha: 1, rules: [], useVector: false, weights: 'f32' }, { onProgress: (p) => snapshots.push(p.text) });
     expect(first.mode).toBe('wasm');
     expect(first.alphaChanged).toBe(true);
     expect(first.tokens).toBeGreaterThan(0);
@@ -187,11 +187,11 @@ describe('evaluation in the engine (wasm fallback)', () => {
     expect(first.firstTokenMs).toBeCloseTo(first.applyMs + first.prefillMs, 6);
     expect(snapshots.at(-1)).toBe(first.text);
     // Same α again: nothing to apply.
-    const again = await e.generate({ prompt: 'What is 2 + 3?', chat: true, maxNewTokens: 6, alpha: 1, rules: [], useVector: false }, {});
+    const again = await e.generate({ prompt: 'What is 2 + 3?', chat: true, maxNewTokens: 6, alpha: 1, rules: [], useVector: false, weights: 'f32' }, {});
     expect(again).toMatchObject({ alphaChanged: false, applyMs: expect.any(Number), text: first.text });
     expect(again.counters).toEqual(first.counters);
     // A new α on the fallback: a CPU merge (checkpoint reads) and a new session.
-    const other = await e.generate({ prompt: 'What is 2 + 3?', chat: true, maxNewTokens: 6, alpha: -1, rules: [], useVector: false }, {});
+    const other = await e.generate({ prompt: 'What is 2 + 3?', chat: true, maxNewTokens: 6, alpha: -1, rules: [], useVector: false, weights: 'f32' }, {});
     expect(other.counters.sessionsCreated).toBe(first.counters.sessionsCreated + 1);
     expect(other.counters.checkpointReads).toBeGreaterThan(first.counters.checkpointReads);
     expect((await e.diagnostics()).model).toEqual({ mode: 'wasm', residentBytes: 0 });

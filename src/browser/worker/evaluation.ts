@@ -1,21 +1,24 @@
 /**
- * Evaluation in the GPU worker: α sweeps (core's `runSweep`, with `modelFor(α)` applying α to the
- * one resident model) and the "try it" box (generation streamed token by token, with the time from
+ * Evaluation in the GPU worker: α sweeps (core's `runEvaluation`, whose model factory applies each
+ * α's recipe to the one resident model) and the "try it" box (generation streamed token by token, with the time from
  * α change to first token measured). Results are plain data; samples stream out as events so that
  * the page's table fills while the sweep runs.
  */
 import type { Checkpoint } from '../../core/checkpoint/checkpoint.ts';
 import { summarizeCheckpoint, type CheckpointSummary } from '../../core/checkpoint/fingerprint.ts';
-import { runSweep, type RunSettings, type SweepTask } from '../../core/eval/sweep.ts';
 import { EvalError } from '../../core/eval/errors.ts';
+import { evalRecipe, runEvaluation, type WeightArithmetic } from '../../core/eval/run-evaluation.ts';
+import type { RunSettings, SweepTask } from '../../core/eval/sweep.ts';
+import { sweepTasks as resolveSweepTasks, type FewshotHint } from '../../core/eval/task-data.ts';
 import type { ScoredSample } from '../../core/eval/score.ts';
 import type { CodeSandbox } from '../../core/eval/sandbox/types.ts';
 import type { Rule } from '../../core/merge/recipe.ts';
+import { REPORT_RECIPE_ALPHA } from '../../core/report/recipe.ts';
 import type { Report, ReportHeader, ReportRun } from '../../core/report/schema.ts';
 import { TextStream } from '../../core/text/stream.ts';
 import type { EngineCounters } from './counting.ts';
 import type { DataRegistry } from './eval-data.ts';
-import { evalRecipe, type ModelHost } from './model-host.ts';
+import type { ModelHost } from './model-host.ts';
 
 /** The Evaluate panel's settings (null: the task's own). */
 export interface EvalSettings {
@@ -33,6 +36,8 @@ export interface SweepRequest {
   readonly alphas: readonly number[];
   readonly rules: readonly Rule[];
   readonly useVector: boolean;
+  /** The merged weights the model runs: exact float32, or rounded to the target's dtype (recorded). */
+  readonly weights: WeightArithmetic;
   readonly settings: EvalSettings;
 }
 
@@ -73,7 +78,7 @@ export type SweepEvent =
 export interface SweepContext {
   readonly host: ModelHost;
   readonly data: DataRegistry;
-  readonly header: ReportHeader;
+  readonly header: Omit<ReportHeader, 'recipe'>;
   readonly sandbox: () => Promise<CodeSandbox>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SweepSnapshot) => void;
@@ -83,18 +88,30 @@ export interface SweepContext {
 export interface HeaderOptions {
   readonly roles: ReadonlyMap<string, Checkpoint>;
   readonly useVector: boolean;
-  readonly rules: readonly Rule[];
   readonly mode: 'webgpu' | 'wasm';
   readonly adapter: { readonly name: string; readonly software: boolean } | null;
   readonly app: { readonly name: string; readonly version: string };
 }
 
-/** A report's header: where it ran, the checkpoints' fingerprints, the recipe (α left at 0: each run has its own). */
-export async function reportHeader(o: HeaderOptions): Promise<ReportHeader> {
+const summaries = new WeakMap<Checkpoint, Promise<CheckpointSummary>>();
+
+/** How a report names a checkpoint; computed once per opened checkpoint (its fingerprint reads tensor samples). */
+export function checkpointSummary(c: Checkpoint): Promise<CheckpointSummary> {
+  let summary = summaries.get(c);
+  if (!summary) {
+    summary = summarizeCheckpoint(c);
+    summary.catch(() => summaries.delete(c));
+    summaries.set(c, summary);
+  }
+  return summary;
+}
+
+/** A report's header: where it ran and the checkpoints' fingerprints (core's `runEvaluation` adds the recipe). */
+export async function reportHeader(o: HeaderOptions): Promise<Omit<ReportHeader, 'recipe'>> {
   const checkpoints: Record<string, CheckpointSummary> = {};
   for (const role of ['sft', 'grpo', 'target'] as const) {
     const c = o.roles.get(role);
-    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = await summarizeCheckpoint(c);
+    if (c && (role === 'target' || !o.useVector)) checkpoints[role] = await checkpointSummary(c);
   }
   const userAgent = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent;
   return {
@@ -106,11 +123,12 @@ export async function reportHeader(o: HeaderOptions): Promise<ReportHeader> {
       ...(userAgent ? { userAgent } : {}),
     },
     checkpoints,
-    recipe: evalRecipe(o.useVector, 0, o.rules) as unknown as Record<string, unknown>,
   };
 }
 
-/** The sweep's tasks from the data the engine holds; fails naming what is missing. */
+const FEWSHOT_HINT: FewshotHint = { give: (what) => `${what} as few-shot data`, zero: 'set few-shot to 0' };
+
+/** The sweep's tasks from the data the engine holds (core's task resolution); fails naming what is missing. */
 export function sweepTasks(data: DataRegistry, request: SweepRequest): SweepTask[] {
   if (request.benchmarks.length === 0) throw new EvalError('BAD_OPTION', 'choose at least one benchmark');
   const s = request.settings;
@@ -125,21 +143,13 @@ export function sweepTasks(data: DataRegistry, request: SweepRequest): SweepTask
   return request.benchmarks.flatMap((id) => {
     const tasks = data.tasks(id);
     if (tasks.length === 0) throw new EvalError('EMPTY_DATA', `${id}: choose its data first`);
-    return tasks.map((t) => {
-      const k = settings.numFewshot ?? t.task.numFewshot;
-      if (t.material === null && k > 0 && t.task.fewshot !== 'fixed') {
-        const what = t.task.fewshot === 'cot-prompt' ? 'its cot-prompts .txt file' : 'its train split as few-shot data';
-        throw new EvalError('NO_FEWSHOT', `${t.task.id} uses ${k} few-shot examples: give ${what}, or set few-shot to 0`);
-      }
-      return { task: t.task, docs: t.docs!, ...(t.material ? { material: t.material } : {}), data: t.data!, settings };
-    });
+    return resolveSweepTasks(tasks, settings, FEWSHOT_HINT);
   });
 }
 
 export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): Promise<Report> {
   const tasks = sweepTasks(ctx.data, request);
   if (request.alphas.length === 0) throw new EvalError('BAD_OPTION', 'give at least one α');
-  const sandbox = tasks.some((t) => t.task.kind === 'code') ? await ctx.sandbox() : undefined;
   const sent: number[] = [];
   const metricsSent: string[] = [];
   const finished = new Map<number, { newTokens: number; seconds: number }>();
@@ -149,17 +159,20 @@ export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): 
   };
   const docsPerRun = tasks.map((t) => Math.min(t.docs.length, t.settings.limit ?? Infinity));
   const totalDocs = request.alphas.length * docsPerRun.reduce((a, b) => a + b, 0);
-  ctx.onEvent?.({ type: 'header', report: { schema: 'rvs-report/1', status: 'partial', ...ctx.header, runs: [], timings: {} } });
+  const recipe = evalRecipe({ useVector: request.useVector, rules: request.rules, weights: request.weights }, REPORT_RECIPE_ALPHA);
+  ctx.onEvent?.({ type: 'header', report: { schema: 'rvs-report/1', status: 'partial', ...ctx.header, recipe, runs: [], timings: {} } });
 
-  return runSweep({
+  return runEvaluation({
     alphas: request.alphas,
     tasks,
+    merge: { useVector: request.useVector, rules: request.rules, weights: request.weights },
     header: ctx.header,
-    ...(sandbox ? { sandbox } : {}),
+    sandbox: ctx.sandbox,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
-    modelFor: async (alpha) => {
-      const change = await ctx.host.setAlpha(alpha ?? 0, request.rules, ctx.signal);
-      ctx.onEvent?.({ type: 'alpha', alpha: alpha ?? 0, ...change });
+    models: async (recipe) => {
+      if (recipe === null) throw new EvalError('BAD_OPTION', 'the studio evaluates merges: every run needs an α');
+      const change = await ctx.host.apply(recipe, ctx.signal);
+      ctx.onEvent?.({ type: 'alpha', alpha: recipe.vectors[0]!.alpha, ...change });
       return { model: ctx.host.model(request.settings.batchSize), release: async () => {} };
     },
     onProgress: (p) => {
@@ -203,6 +216,7 @@ export interface GenerateRequest {
   readonly alpha: number;
   readonly rules: readonly Rule[];
   readonly useVector: boolean;
+  readonly weights: WeightArithmetic;
 }
 
 export interface GenerateSnapshot {
@@ -243,7 +257,7 @@ export async function runGenerate(
   const snapshot = (phase: GenerateSnapshot['phase'], text = '', tokens = 0): GenerateSnapshot => ({ phase, loadBytesDone: 0, loadBytesTotal: 0, text, tokens });
   job.onProgress?.(snapshot('applying'));
   const started = performance.now();
-  const change = await host.setAlpha(request.alpha, request.rules, job.signal);
+  const change = await host.apply(evalRecipe(request, request.alpha), job.signal);
   const applied = performance.now();
   job.onProgress?.(snapshot('generating'));
   const text = request.chat ? tokenizer.applyChatTemplate([{ role: 'user', content: request.prompt }], { addGenerationPrompt: true }) : request.prompt;

@@ -7,7 +7,7 @@ import { PYODIDE_URL } from './assets.ts';
 import { Engine } from './engine.ts';
 import { getDevice } from './gpu-device.ts';
 import { loadOrt } from './ort.ts';
-import { createBrowserSandbox } from '../sandbox-browser.ts';
+import { createBrowserSandbox } from './sandbox.ts';
 import { opfsScratch } from './scratch.ts';
 import { MERGE_SHADERS } from './shaders.ts';
 import { exposeEngine } from '../shared/wire.ts';

@@ -11,6 +11,9 @@
  *
  * Without WebGPU (the fallback, said plainly in the UI): onnxruntime-web's wasm backend with the
  * weights inline; each α is merged on the CPU and gets a new session.
+ *
+ * Either way the weights are those of the recipe core's `runEvaluation` asks for: float32, or
+ * rounded to the target's dtype then decoded (the weight arithmetic, recorded in the report).
  */
 import { openCheckpoint, type Checkpoint } from '../../core/checkpoint/checkpoint.ts';
 import type { EvalModel } from '../../core/eval/evaluate.ts';
@@ -19,7 +22,8 @@ import type { WgslSources } from '../../core/gpu/merge-webgpu.ts';
 import { MemoryFolder } from '../../core/io/bytes.ts';
 import type { KernelBackend } from '../../core/merge/kernel.ts';
 import { planMerge } from '../../core/merge/plan.ts';
-import { applyRecipe, mergeRecipe, type Recipe, type Rule } from '../../core/merge/recipe.ts';
+import { evalRecipe } from '../../core/eval/run-evaluation.ts';
+import type { Recipe } from '../../core/merge/recipe.ts';
 import { mergeToFolder } from '../../core/merge/run.ts';
 import { parseDecoderConfig, type DecoderConfig } from '../../core/model/config.ts';
 import { buildDecoderGraph } from '../../core/model/graph.ts';
@@ -32,12 +36,6 @@ import type { OrtModule } from './ort-types.ts';
 
 type Session = Awaited<ReturnType<OrtModule['InferenceSession']['create']>>;
 type OrtTensor = InstanceType<OrtModule['Tensor']>;
-
-/** θ_target + α·(θ_GRPO − θ_SFT), or θ_target + α·v, in float32 (what the session reads). */
-export function evalRecipe(useVector: boolean, alpha: number, rules: readonly Rule[]): Recipe {
-  const options = { rules: [...rules], dtype: 'F32' as const };
-  return useVector ? applyRecipe(alpha, options) : mergeRecipe(alpha, options);
-}
 
 export interface HostOptions {
   readonly ort: OrtModule;
@@ -90,7 +88,7 @@ export class ModelHost {
     try {
       // α = 1 without rules makes every tensor a merge job: all inputs become resident, so any
       // later α or rule set (copies of the target included) runs on them.
-      const full = planMerge(evalRecipe(o.useVector, 1, []), o.roles);
+      const full = planMerge(evalRecipe({ useVector: o.useVector, rules: [], weights: 'f32' }, 1), o.roles);
       const resident = await createResidentMerge(o.device, o.shaders, full, graph.weights, {
         label: 'rvs-eval',
         ...(o.signal ? { signal: o.signal } : {}),
@@ -112,12 +110,14 @@ export class ModelHost {
     return this.resident?.residentBytes ?? 0;
   }
 
-  /** Makes the session compute θ_target + α·v (with `rules`). */
-  async setAlpha(alpha: number, rules: readonly Rule[], signal?: AbortSignal): Promise<AlphaChange> {
-    const key = JSON.stringify([alpha, rules]);
+  /**
+   * Makes the session compute `recipe`'s weights (core's `evalRecipe`: θ_target + α·v with its
+   * rules, in float32 or rounded to the target's dtype).
+   */
+  async apply(recipe: Recipe, signal?: AbortSignal): Promise<AlphaChange> {
+    const key = JSON.stringify(recipe);
     if (key === this.applied && this.session) return { changed: false, ms: 0 };
     const started = performance.now();
-    const recipe = evalRecipe(this.o.useVector, alpha, rules);
     this.applied = null;
     if (this.resident) {
       await this.resident.apply(planMerge(recipe, this.o.roles));

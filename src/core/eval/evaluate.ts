@@ -16,6 +16,7 @@ import type { LanguageModel } from '../model/lm.ts';
 import { StopStrings, untilWithEos } from '../text/stop.ts';
 import type { TextTokenizer } from '../text/tokenizer.ts';
 import { scoreMultipleChoice } from './choice.ts';
+import { runCodeItems } from './code-score.ts';
 import { EvalError } from './errors.ts';
 import type { MetricValue } from './metrics.ts';
 import { pyRstrip } from './pyregex.ts';
@@ -183,25 +184,8 @@ async function multipleChoice<D>(model: EvalModel, task: MultipleChoiceTask<D>, 
   });
 }
 
-/**
- * Each completion (already cut at the task's stop strings) run as the task's program, one at a
- * time: an endless loop costs its own time limit and fails only its own document.
- */
-async function runCode<D>(task: CodeTask<D>, docs: readonly D[], requests: readonly GenerateUntilRequest[], outputs: readonly string[], sandbox: CodeSandbox, signal: AbortSignal | undefined): Promise<ScoredSample[]> {
-  const samples: ScoredSample[] = [];
-  for (const [i, r] of requests.entries()) {
-    const doc = docs[r.docId]!;
-    const completion = outputs[i]!;
-    const result = await sandbox.run(task.program(doc, completion), { timeoutMs: task.timeoutMs, ...(signal ? { signal } : {}) });
-    samples.push({
-      doc_id: r.docId,
-      prompt: promptText(r),
-      output: completion,
-      target: task.docToTarget(doc),
-      filtered: { create_test: completion },
-      scores: { [task.metricKey]: result.status === 'passed' ? 1 : 0 },
-      result: result.status === 'passed' ? 'passed' : `${result.status}: ${result.detail}`,
-    });
-  }
-  return samples;
+/** Each completion (already cut at the task's stop strings) run as the task's program: code-score.ts. */
+function runCode<D>(task: CodeTask<D>, docs: readonly D[], requests: readonly GenerateUntilRequest[], outputs: readonly string[], sandbox: CodeSandbox, signal: AbortSignal | undefined): Promise<ScoredSample[]> {
+  const items = requests.map((r, i) => ({ docId: r.docId, doc: docs[r.docId]!, completion: outputs[i]!, prompt: promptText(r) }));
+  return runCodeItems(task, items, sandbox, signal ? { signal } : {});
 }

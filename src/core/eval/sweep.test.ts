@@ -143,6 +143,6 @@ describe('runSweep', () => {
   it('refuses to resume a report of other checkpoints or another recipe', async () => {
     const other = { ...full, checkpoints: { ...full.checkpoints, target: { name: 'other', fingerprint: 'headers-fnv1a64:0000000000000000' } } };
     await expect(runSweep({ alphas: [0], tasks: TASKS, modelFor, header, resume: other })).rejects.toThrow(/target checkpoint \(other\) is not this one/);
-    await expect(runSweep({ alphas: [0], tasks: TASKS, modelFor, header, resume: { ...full, recipe: { dtype: 'F16' } } })).rejects.toThrow(/recipe differs/);
+    await expect(runSweep({ alphas: [0], tasks: TASKS, modelFor, header, resume: { ...full, recipe: mergeRecipe(1, { dtype: 'F16' }) } })).rejects.toThrow(/recipe differs/);
   });
 });

@@ -13,6 +13,7 @@ import { createCpuBackend } from '../merge/cpu-kernel.ts';
 import { planMerge } from '../merge/plan.ts';
 import { mergeRecipe, type Recipe, type Rule } from '../merge/recipe.ts';
 import { mergeToFolder } from '../merge/run.ts';
+import { readAllWeightsF32 } from '../model/weights.ts';
 import { tensorBytes } from '../testing/reference.ts';
 import { GpuKernelError } from './merge-webgpu.ts';
 import { createResidentMerge, residentBufferBytes, residentInputLengths, uploadCheckpointWeights, type ResidentMerge } from './resident-merge.ts';
@@ -72,6 +73,36 @@ describe.skipIf(!gpu)('resident GPU merge', () => {
       for (const alpha of [0.5, -1.25, 0]) {
         await resident.apply(planMerge(recipe(alpha), roles));
         await expectMatchesCpu(device, resident, recipe(alpha), roles);
+      }
+    } finally {
+      resident.destroy();
+    }
+  });
+
+  it("with the target's dtype (recipe dtype auto): the CPU merge rounded to BF16, decoded to float32, bit for bit", async () => {
+    const device = gpu!.device;
+    const roles = new Map([
+      ['target', await member('target', 'BF16')],
+      ['sft', await member('sft', 'BF16')],
+      ['grpo', await member('grpo', 'F16')],
+    ]);
+    const recipe = (alpha: number, dtype: Recipe['dtype']) => mergeRecipe(alpha, { dtype, rules: RULES });
+    const plan = planMerge(recipe(1, 'F32'), roles);
+    const keys = plan.tensors.map((t) => ({ key: t.name, dims: t.shape }));
+    const resident = await createResidentMerge(device, shaders, plan, keys);
+    try {
+      for (const [alpha, dtype] of [[0.5, 'auto'], [0.5, 'F32'], [-1.25, 'auto']] as const) {
+        await resident.apply(planMerge(recipe(alpha, dtype), roles));
+        const out = new MemoryFolder('cpu');
+        await mergeToFolder({ recipe: recipe(alpha, dtype), roles, backend: createCpuBackend(), out });
+        const cpu = await openCheckpoint(out);
+        if (dtype === 'auto') expect(cpu.tensors.get('model.layers.0.mlp.up_proj.weight')!.info.dtype).toBe('BF16');
+        const want = await readAllWeightsF32(cpu);
+        for (const w of resident.weights) {
+          const f32 = want.get(w.key)!;
+          const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
+          expect(await readBack(device, w.buffer, bytes.byteLength), `${w.key} (α ${alpha}, ${dtype})`).toEqual(bytes);
+        }
       }
     } finally {
       resident.destroy();

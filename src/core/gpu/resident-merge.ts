@@ -7,8 +7,11 @@
  *
  * The kernel is the merge kernel of merge-webgpu.ts, so the weights are bit for bit those that
  * `rvs merge --dtype F32` (or `--dtype F16`: round to nearest even, in integer arithmetic, needing
- * no `shader-f16`) writes. Each tensor is one dispatch over its whole buffer (the session
- * binds whole tensors anyway), so a tensor must fit the device's binding limit.
+ * no `shader-f16`) writes. A plan whose output dtype is narrower (a recipe's `auto`: the target's
+ * BF16, as a user would save the merge) is rounded to it first: the kernel writes that dtype into a
+ * scratch buffer, then a copy pass converts it into the weight buffer — what `rvs merge` saves,
+ * loaded as the weights' dtype. Each tensor is one dispatch (or two) over its whole buffer (the
+ * session binds whole tensors anyway), so a tensor must fit the device's binding limit.
  *
  *   checkpoint bytes ──upload once──► resident inputs ──merge kernel (α)──► weight buffers ──► session
  *                                                      ▲ apply(plan) again for a new α
@@ -128,15 +131,31 @@ export async function createResidentMerge(
       return carry;
     };
 
+    const track = (b: GPUBuffer) => (created.push(b), b);
+    // Per weight, created on first use: the rounded result.
+    const scratch: GPUBuffer[] = [];
+    const scratchFor = (i: number, bytes: number): GPUBuffer => {
+      if (!scratch[i] || scratch[i].size < bytes) {
+        scratch[i]?.destroy();
+        scratch[i] = track(device.createBuffer({ label: `${label}/rounded/${keys[i]!.key}`, size: Math.max(16, bytes), usage: Usage.STORAGE }));
+      }
+      return scratch[i];
+    };
+
     return {
       weights,
       residentBytes,
       async apply(next) {
         const nextJobs = jobsFor(next, keys);
-        const passes = nextJobs.map((job) =>
-          planPasses({ base: job.base, terms: job.terms, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: dtype, stats: false, output: true }),
-        );
-        const pipelines = await Promise.all(passes.map((p) => kernel.pipelines(p)));
+        // Jobs whose result is rounded to a narrower output dtype first (a saved checkpoint's
+        // values) write it to a scratch buffer, and a copy pass converts it to the weights' dtype.
+        const plans = nextJobs.map((job) => {
+          const into = rounds(job, dtype) ? asFloat(job.outDtype) : dtype;
+          const merge = planPasses({ base: job.base, terms: job.terms, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: into, stats: false, output: true });
+          const decode = into === dtype ? null : planPasses({ base: true, terms: [], inputDtypes: [into], outDtype: dtype, stats: false, output: true });
+          return { into, merge, decode };
+        });
+        const pipelines = await Promise.all(plans.map(async (p) => ({ merge: await kernel.pipelines(p.merge), decode: p.decode ? await kernel.pipelines(p.decode) : null })));
         device.pushErrorScope('validation');
         const encoder = device.createCommandEncoder({ label: `${label}/encoder` });
         const pass = encoder.beginComputePass({ label: `${label}/pass` });
@@ -147,15 +166,17 @@ export async function createResidentMerge(
             return buffer;
           });
           const own = params[i]!;
-          while (own.length < passes[i]!.length) own.push(device.createBuffer({ label: `${label}/params/${i}/${own.length}`, size: PARAMS_BYTES, usage: Usage.UNIFORM | Usage.COPY_DST }));
-          kernel.encodePasses(
-            pass,
-            passes[i]!,
-            pipelines[i]!,
-            job.count,
-            { params: own, inputs: ins, output: weights[i]!.buffer, ...(passes[i]!.length > 1 ? { carry: carryFor(job.count) } : {}) },
-            `${label}/${job.name}`,
-          );
+          const { into, merge, decode } = plans[i]!;
+          while (own.length < merge.length + 1) own.push(track(device.createBuffer({ label: `${label}/params/${i}/${own.length}`, size: PARAMS_BYTES, usage: Usage.UNIFORM | Usage.COPY_DST })));
+          const carry = merge.length > 1 ? { carry: carryFor(job.count) } : {};
+          if (!decode) {
+            kernel.encodePasses(pass, merge, pipelines[i]!.merge, job.count, { params: own, inputs: ins, output: weights[i]!.buffer, ...carry }, `${label}/${job.name}`);
+            return;
+          }
+          // Round to the output dtype, then convert: what a saved checkpoint of this dtype holds.
+          const rounded = scratchFor(i, gpuBytes(into, job.count));
+          kernel.encodePasses(pass, merge, pipelines[i]!.merge, job.count, { params: own, inputs: ins, output: rounded, ...carry }, `${label}/${job.name}`);
+          kernel.encodePasses(pass, decode, pipelines[i]!.decode!, job.count, { params: own.slice(merge.length), inputs: [rounded], output: weights[i]!.buffer }, `${label}/${job.name}/decode`);
         });
         pass.end();
         device.queue.submit([encoder.finish()]);
@@ -164,7 +185,7 @@ export async function createResidentMerge(
         await device.queue.onSubmittedWorkDone();
       },
       destroy() {
-        for (const b of [...created, ...params.flat(), ...(carry ?? [])]) b.destroy();
+        for (const b of [...created, ...(carry ?? [])]) b.destroy();
         kernel.destroy();
       },
     };
@@ -173,6 +194,15 @@ export async function createResidentMerge(
     kernel.destroy();
     throw e;
   }
+}
+
+/**
+ * Whether a job's result is rounded to its output dtype before the weights (of `weights` dtype)
+ * take it: not for F32, nor when the weights have that dtype, nor for a copy into the input's own
+ * dtype (exact: it converts straight to the weights' dtype).
+ */
+function rounds(job: TensorJob, weights: FloatDtype): boolean {
+  return job.outDtype !== 'F32' && job.outDtype !== weights && !(job.op === 'copy' && job.outDtype === job.inputs[0]!.info.dtype);
 }
 
 /** Bytes of a GPU buffer holding `bytes` of data: whole words, at least 16. */

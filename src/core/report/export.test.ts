@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mergekitRecipe, parseMergekitConfig } from '../merge/mergekit-config.ts';
 import { lmEvalCommands, MERGEKIT_EXPORT_METHODS, mergekitStream, mergekitYaml, reportAlphas, shellWord } from './export.ts';
+import { mergeRecipe, type Recipe } from '../merge/recipe.ts';
 import { parseReport, REPORT_SCHEMA, type Report } from './schema.ts';
 
 function report(overrides: Partial<Report> = {}): Report {
@@ -65,9 +66,9 @@ describe('mergekit export', () => {
 
   it("dtype: the recipe's, else (auto) the target's", () => {
     const target = { name: 't', dtype: 'F16' };
-    const with_ = (recipe: Record<string, unknown> | null) => report({ recipe, checkpoints: { target, sft: { name: 's' }, grpo: { name: 'g' } } });
-    expect(mergekitYaml(with_({ dtype: 'auto' }), 1)).toMatch(/^dtype: float16$/m);
-    expect(mergekitYaml(with_({ dtype: 'F32' }), 1)).toMatch(/^dtype: float32$/m);
+    const with_ = (recipe: Recipe | null) => report({ recipe, checkpoints: { target, sft: { name: 's' }, grpo: { name: 'g' } } });
+    expect(mergekitYaml(with_(mergeRecipe(1, { dtype: 'auto' })), 1)).toMatch(/^dtype: float16$/m);
+    expect(mergekitYaml(with_(mergeRecipe(1, { dtype: 'F32' })), 1)).toMatch(/^dtype: float32$/m);
     expect(mergekitYaml(with_(null), 1)).toMatch(/^dtype: float16$/m);
   });
 

@@ -55,9 +55,13 @@ export function reportAlphas(report: Report): number[] {
   return alphas;
 }
 
+/**
+ * The dtype of the merged weights the report evaluated, in mergekit's and transformers' words: the
+ * recipe's (F32 for exact float32 weights), or with `auto` (and without a recipe) the target's.
+ */
 function dtypeOf(report: Report): string {
-  const recipeDtype = report.recipe?.['dtype'];
-  const dtype = String((recipeDtype !== 'auto' ? recipeDtype : undefined) ?? report.checkpoints.target?.dtype ?? 'BF16');
+  const recipeDtype = report.recipe?.dtype;
+  const dtype = recipeDtype !== undefined && recipeDtype !== 'auto' ? recipeDtype : (report.checkpoints.target?.dtype ?? 'BF16');
   return { BF16: 'bfloat16', F16: 'float16', F32: 'float32' }[dtype.toUpperCase()] ?? 'bfloat16';
 }
 

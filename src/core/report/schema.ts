@@ -16,6 +16,7 @@
  * samples (group runs, which hold no samples, excepted).
  */
 import { z } from 'zod';
+import { migrateReportRecipe, reportRecipeSchema } from './recipe.ts';
 
 export const REPORT_SCHEMA = 'rvs-report/1';
 
@@ -97,8 +98,11 @@ export const reportSchema = z.object({
     grpo: checkpointSchema.optional(),
     target: checkpointSchema.optional(),
   }),
-  /** The merge recipe (rvs-recipe/1), or null for reports of predictions made elsewhere. */
-  recipe: z.record(z.string(), z.unknown()).nullable(),
+  /**
+   * The merge recipe (rvs-recipe/1) at α = 1, its dtype the weight arithmetic (report/recipe.ts);
+   * null for a model evaluated as it is and for predictions made elsewhere.
+   */
+  recipe: reportRecipeSchema.nullable(),
   runs: z.array(runSchema),
   /** Seconds, by phase. */
   timings: z.record(z.string(), finite.nonnegative()),
@@ -155,7 +159,7 @@ export function parseReport(json: unknown, file?: string): Report {
       throw new ReportError('BAD_JSON', `${where}report is not JSON (${(e as Error).message})`);
     }
   }
-  const result = reportSchema.safeParse(value);
+  const result = reportSchema.safeParse(migrateReportRecipe(value));
   if (result.success) return { ...result.data, status: result.data.status ?? inferStatus(result.data) };
   const issue = result.error.issues[0]!;
   const path = formatPath(issue.path);

