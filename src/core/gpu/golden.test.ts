@@ -67,16 +67,22 @@ describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('merges on WebGPU 
   }
 });
 
+/** A family member with its own seed (several SFT/GRPO pairs). */
+async function seeded(m: FamilyMember, dtype: FloatDtype, seed: number): Promise<Checkpoint> {
+  const folder = new MemoryFolder(`${m}${seed}`);
+  await writeFamilyMember({ shape: TINY_QWEN2, dtype, member: m, out: folder, seed });
+  return openCheckpoint(folder);
+}
+
+/** The WebGPU backend and the CPU twin, both with 1000-element chunks. */
+async function backends(): Promise<{ backend: KernelBackend; cpu: KernelBackend }> {
+  if (!gpu) throw new Error('no WebGPU adapter (set RVS_ALLOW_NO_GPU=1 to skip)');
+  return { backend: createWebGpuBackend(gpu.device, await loadShaders(), { maxChunkElements: 1000 }), cpu: createCpuBackend(1000) };
+}
+
 describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('composed recipes on WebGPU equal the CPU backend bit for bit', () => {
   it('seven pairs and a stored vector (16 inputs: several passes per chunk), negation, an analogy, per-vector rules', async () => {
-    if (!gpu) throw new Error('no WebGPU adapter (set RVS_ALLOW_NO_GPU=1 to skip)');
-    const backend = createWebGpuBackend(gpu.device, await loadShaders(), { maxChunkElements: 1000 });
-    const cpu = createCpuBackend(1000);
-    const seeded = async (m: FamilyMember, dtype: FloatDtype, seed: number) => {
-      const folder = new MemoryFolder(`${m}${seed}`);
-      await writeFamilyMember({ shape: TINY_QWEN2, dtype, member: m, out: folder, seed });
-      return openCheckpoint(folder);
-    };
+    const { backend, cpu } = await backends();
     try {
       const roles: Record<string, Checkpoint> = { target: await member('target', TINY_QWEN2, 'BF16') };
       const vectors = [];
@@ -100,14 +106,7 @@ describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('composed recipes 
 
 describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('ties, dare_* and breadcrumbs on WebGPU equal the CPU backend bit for bit', () => {
   it('each method on the family, thresholds and draws included', async () => {
-    if (!gpu) throw new Error('no WebGPU adapter (set RVS_ALLOW_NO_GPU=1 to skip)');
-    const backend = createWebGpuBackend(gpu.device, await loadShaders(), { maxChunkElements: 1000 });
-    const cpu = createCpuBackend(1000);
-    const seeded = async (m: FamilyMember, dtype: FloatDtype, seed: number) => {
-      const folder = new MemoryFolder(`${m}${seed}`);
-      await writeFamilyMember({ shape: TINY_QWEN2, dtype, member: m, out: folder, seed });
-      return openCheckpoint(folder);
-    };
+    const { backend, cpu } = await backends();
     try {
       const roles = { base: await seeded('sft', 'BF16', 1), m1: await seeded('grpo', 'BF16', 1), m2: await seeded('grpo', 'F16', 2), m3: await seeded('target', 'F32', 3) };
       for (const method of MERGE_METHODS.filter((m) => m !== 'task_arithmetic')) {
