@@ -156,68 +156,37 @@ fn decode16_pair(dtype: u32, w: u32) -> vec2<u32> {
   return vec2<u32>(decode16(dtype, w & 0xffffu), decode16(dtype, w >> 16u));
 }
 
-fn read_in0(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN0_DTYPE != DT_F32) {
-    return decode16_pair(IN0_DTYPE, in0[i]);
+// Word i of slot j's binding (WGSL cannot index bindings; j is a constant after unrolling).
+fn word(j: u32, i: u32) -> u32 {
+  switch (j) {
+    case 0u: { return in0[i]; }
+    case 1u: { return in1[i]; }
+    case 2u: { return in2[i]; }
+    case 3u: { return in3[i]; }
+    case 4u: { return in4[i]; }
+    default: { return in5[i]; }
   }
-  var x = vec2<u32>(in0[2u * i], 0u);
-  if (has_hi) {
-    x.y = in0[2u * i + 1u];
-  }
-  return x;
 }
 
-fn read_in1(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN1_DTYPE != DT_F32) {
-    return decode16_pair(IN1_DTYPE, in1[i]);
+fn slot_dtype(j: u32) -> u32 {
+  switch (j) {
+    case 0u: { return IN0_DTYPE; }
+    case 1u: { return IN1_DTYPE; }
+    case 2u: { return IN2_DTYPE; }
+    case 3u: { return IN3_DTYPE; }
+    case 4u: { return IN4_DTYPE; }
+    default: { return IN5_DTYPE; }
   }
-  var x = vec2<u32>(in1[2u * i], 0u);
-  if (has_hi) {
-    x.y = in1[2u * i + 1u];
-  }
-  return x;
 }
 
-fn read_in2(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN2_DTYPE != DT_F32) {
-    return decode16_pair(IN2_DTYPE, in2[i]);
+fn read_slot(j: u32, i: u32, has_hi: bool) -> vec2<u32> {
+  let dtype = slot_dtype(j);
+  if (dtype != DT_F32) {
+    return decode16_pair(dtype, word(j, i));
   }
-  var x = vec2<u32>(in2[2u * i], 0u);
+  var x = vec2<u32>(word(j, 2u * i), 0u);
   if (has_hi) {
-    x.y = in2[2u * i + 1u];
-  }
-  return x;
-}
-
-fn read_in3(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN3_DTYPE != DT_F32) {
-    return decode16_pair(IN3_DTYPE, in3[i]);
-  }
-  var x = vec2<u32>(in3[2u * i], 0u);
-  if (has_hi) {
-    x.y = in3[2u * i + 1u];
-  }
-  return x;
-}
-
-fn read_in4(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN4_DTYPE != DT_F32) {
-    return decode16_pair(IN4_DTYPE, in4[i]);
-  }
-  var x = vec2<u32>(in4[2u * i], 0u);
-  if (has_hi) {
-    x.y = in4[2u * i + 1u];
-  }
-  return x;
-}
-
-fn read_in5(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN5_DTYPE != DT_F32) {
-    return decode16_pair(IN5_DTYPE, in5[i]);
-  }
-  var x = vec2<u32>(in5[2u * i], 0u);
-  if (has_hi) {
-    x.y = in5[2u * i + 1u];
+    x.y = word(j, 2u * i + 1u);
   }
   return x;
 }
@@ -397,15 +366,7 @@ fn process_pair(pair: u32, count: u32, stats: ptr<function, Stats>) {
   var lo: array<u32, MAX_SLOTS>;
   var hi: array<u32, MAX_SLOTS>;
   for (var j = 0u; j < N_SLOTS; j++) {
-    var x = vec2<u32>(0u, 0u);
-    switch (j) {
-      case 0u: { x = read_in0(pair, has_hi); }
-      case 1u: { x = read_in1(pair, has_hi); }
-      case 2u: { x = read_in2(pair, has_hi); }
-      case 3u: { x = read_in3(pair, has_hi); }
-      case 4u: { x = read_in4(pair, has_hi); }
-      default: { x = read_in5(pair, has_hi); }
-    }
+    let x = read_slot(j, pair, has_hi);
     lo[j] = x.x;
     hi[j] = x.y;
   }
