@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { CheckpointsPanel } from './components/CheckpointsPanel.tsx';
 import { CompatPanel } from './components/CompatPanel.tsx';
 import { EvaluatePanel } from './components/EvaluatePanel.tsx';
@@ -7,7 +8,9 @@ import { TryItPanel } from './components/TryItPanel.tsx';
 import { VectorPanel } from './components/VectorPanel.tsx';
 import { useActions, useStudio } from './StoreProvider.tsx';
 import { formatBytes } from './format.ts';
+import { demoReplaces } from './store/guide.ts';
 import { isBusy } from './store/state.ts';
+import { GuideBar } from './components/Guide.tsx';
 
 /** Where the merge runs: WebGPU in the GPU worker, or the CPU fallback, said plainly. */
 function BackendStatus() {
@@ -43,15 +46,40 @@ function BackendStatus() {
   );
 }
 
+/** "Try the demo": asks first when it would replace the user's checkpoints or data. */
 function DemoButton() {
   const loading = useStudio((s) => s.demoLoading);
   const busy = useStudio(isBusy);
+  const replaces = useStudio(demoReplaces);
   const { loadDemo } = useActions();
+  const [asking, setAsking] = useState(false);
+  const start = () => {
+    setAsking(false);
+    void loadDemo();
+  };
   return (
-    <button type="button" className="primary" onClick={() => void loadDemo()} disabled={loading || busy}>
-      {loading ? 'Building the demo…' : 'Try the demo'}
-    </button>
+    <div className="demo-button">
+      <button type="button" className="primary" onClick={() => (replaces.length > 0 ? setAsking(true) : start())} disabled={loading || busy}>
+        {loading ? 'Building the demo…' : 'Try the demo'}
+      </button>
+      {asking && replaces.length > 0 && (
+        <div className="confirm" role="alertdialog" aria-label="Replace with the demo?">
+          <p>The demo replaces what you loaded: {listOf(replaces)}.</p>
+          <button type="button" className="primary" onClick={start}>
+            Replace with the demo
+          </button>
+          <button type="button" onClick={() => setAsking(false)}>
+            Keep mine
+          </button>
+        </div>
+      )}
+    </div>
   );
+}
+
+/** "a", "a and b", "a, b and c". */
+function listOf(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 function Notice() {
@@ -86,6 +114,7 @@ export function App() {
       </header>
       <main className="content">
         <Notice />
+        <GuideBar />
         <CheckpointsPanel />
         <CompatPanel />
         <VectorPanel />

@@ -8,14 +8,15 @@ import type { Report } from '../../core/report/schema.ts';
 import type { DatasetState, EvalPanelSettings } from './evaluation.ts';
 import type { HubModelRequest } from './hub-actions.ts';
 import { JOB_KEYS, type JobKey, type JobState } from './jobs.ts';
-import type { GroupId, GroupSetting, MergeSettings, OutputDtype, PatternSetting } from './settings.ts';
+import { settingsProblem, type GroupId, type GroupSetting, type MergeSettings, type OutputDtype, type PatternSetting } from './settings.ts';
 
 export type SlotOrigin = 'folder' | 'files' | 'drop' | 'demo' | 'remembered';
 
 export type SlotState =
   | { readonly status: 'empty'; readonly remembered: string | null }
   | { readonly status: 'loading'; readonly label: string }
-  | { readonly status: 'ready'; readonly summary: SlotSummary; readonly origin: SlotOrigin }
+  /** `error`: a later load that failed; the checkpoint loaded before stays in the slot. */
+  | { readonly status: 'ready'; readonly summary: SlotSummary; readonly origin: SlotOrigin; readonly error?: string }
   | { readonly status: 'error'; readonly error: string; readonly remembered: string | null };
 
 export interface CompatState {
@@ -56,6 +57,10 @@ export interface StudioData {
   /** Merge with a saved vector (slots target + vector) instead of SFT + GRPO. */
   readonly useVector: boolean;
   readonly slots: Readonly<Record<SlotId, SlotState>>;
+  /** The user confirmed that the vector slot's unmarked checkpoint is a vector (reset when the slot changes). */
+  readonly vectorConfirmed: boolean;
+  /** The guide's Merge step is done: α or a rule was set, or a merge saved, since the checkpoints loaded. */
+  readonly mergeVisited: boolean;
   readonly demoLoading: boolean;
   /** `merge`: the recipe of the merge panel; `analysis`: the vector panel's pass. */
   readonly compat: { readonly merge: CompatState; readonly analysis: CompatState };
@@ -102,6 +107,8 @@ export interface StudioActions {
   /** Re-opens a remembered folder (asks for permission: call from a click). */
   reopenSlot(slot: SlotId): Promise<void>;
   clearSlot(slot: SlotId): Promise<void>;
+  /** The vector slot holds a checkpoint without rvs's vector metadata: the user says it is a vector (or takes that back). */
+  confirmVector(confirmed: boolean): void;
   loadDemo(): Promise<void>;
   refreshCompat(): Promise<void>;
 
@@ -164,7 +171,22 @@ export function mergeBlocker(s: StudioData): string | null {
     const n = result.report.issues.filter((i) => i.severity === 'error').length;
     return `Blocked: ${n} compatibility problem${n === 1 ? '' : 's'} (see Compatibility).`;
   }
-  return null;
+  return vectorBlocker(s, true) ?? settingsProblem(s.settings);
+}
+
+/**
+ * Why the vector slot's checkpoint cannot be used as a vector, or null (core's `vectorOrigin`,
+ * read by the engine into the slot's summary): a model or an unreadable recipe is refused; a
+ * checkpoint without the metadata only after the user confirms it (`merging`: merges and
+ * evaluations need that confirmation, the statistics pass does not).
+ */
+export function vectorBlocker(s: StudioData, merging: boolean): string | null {
+  const slot = s.slots.vector;
+  if (!s.useVector || slot.status !== 'ready') return null;
+  const { kind, reason } = slot.summary.vector;
+  if (kind === 'vector' || reason === null) return null;
+  if (kind === 'unmarked') return merging && !s.vectorConfirmed ? `“${slot.summary.name}” ${reason}. Confirm in the Reasoning vector slot that it is a vector.` : null;
+  return `“${slot.summary.name}” ${reason}.`;
 }
 
 /** Why the vector pass cannot run now, or null. */
@@ -174,7 +196,7 @@ export function analysisBlocker(s: StudioData): string | null {
   if (!result) return 'Load the checkpoints first.';
   if (result.missing.length > 0) return `Load ${result.missing.map(slotName).join(' and ')} first.`;
   if (result.report && !result.report.ok) return 'Blocked: the checkpoints are incompatible (see Compatibility).';
-  return null;
+  return vectorBlocker(s, false);
 }
 
 export const SLOT_NAMES: Record<SlotId, string> = {
