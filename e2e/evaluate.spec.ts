@@ -38,6 +38,7 @@ test('a sweep over α ∈ {0, 1} on the user’s data fills the chart; the repor
   await choose(page, ['GSM8K chain of thought (8 fixed examples)', 'SciQ (multiple choice)']);
   await evaluate.getByLabel('α values').fill('0, 1');
   await evaluate.getByLabel('Max new tokens').fill('8');
+  await evaluate.getByLabel('Batch size').fill('4'); // the demo sets 8
   await evaluate.getByRole('button', { name: 'Run sweep' }).click();
   await expect(evaluate.getByText(/^Sweep finished: 4 runs/)).toBeVisible({ timeout: 120_000 });
 
