@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { searchForWorkspaceRoot, type Plugin } from "vite";
 import { configDefaults, defineConfig } from "vitest/config";
+import { cannotOpenBrowser, startMessage } from "./src/node/start-message.ts";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
@@ -68,8 +69,32 @@ function vendorFiles(): Plugin {
   };
 }
 
+// `npm start` (vite --open): once the server listens, say what to open — and, where no browser can be
+// opened from here, say so instead of leaving only a URL among Vite's lines. Vite is then not asked to
+// open one (it would fail silently).
+function startBanner(): Plugin {
+  return {
+    name: "rvs-start-banner",
+    apply: "serve",
+    config(config) {
+      if (config.server?.open && cannotOpenBrowser({ platform: process.platform, env: process.env })) {
+        return { server: { open: false } };
+      }
+      return undefined;
+    },
+    configureServer(server) {
+      server.httpServer?.once("listening", () => {
+        setTimeout(() => {
+          const url = server.resolvedUrls?.local[0];
+          if (url) server.config.logger.info(`\n${startMessage(url, { platform: process.platform, env: process.env }).join("\n")}\n`);
+        }, 0);
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), vendorFiles()],
+  plugins: [react(), vendorFiles(), startBanner()],
   // WGSL is imported as text with `?raw`; a plain import gives its URL.
   assetsInclude: ["**/*.wgsl"],
   server: {

@@ -8,8 +8,8 @@
  *               device has 'timestamp-query', else wall time around submit → onSubmittedWorkDone
  *   end-to-end  KernelBackend.run(): upload, dispatch, readback, 3 chunks in flight
  */
-import { createMergeKernel, createWebGpuBackend, type MergePipelineKey } from '../src/core/gpu/merge-webgpu.ts';
-import type { KernelTask } from '../src/core/merge/kernel.ts';
+import { createMergeKernel, createWebGpuBackend, PARAMS_BYTES, type MergePipelineKey } from '../src/core/gpu/merge-webgpu.ts';
+import { SHAPES, type KernelTask } from '../src/core/merge/kernel.ts';
 import { loadShaders, openNodeGpu } from '../src/node/webgpu.ts';
 
 const arg = (name: string, fallback: number) => {
@@ -48,15 +48,15 @@ const bytes = new Uint8Array(data.buffer);
 
 async function kernelOnly(stats: boolean): Promise<void> {
   const kernel = createMergeKernel(device, shaders, { label: 'bench' });
-  const key: MergePipelineKey = { op: 'merge', inputDtypes: ['BF16', 'BF16', 'BF16'], outDtype: 'BF16', stats, output: true };
+  const key: MergePipelineKey = { base: true, terms: [{ plus: 2, minus: 1 }], inputDtypes: ['BF16', 'BF16', 'BF16'], outDtype: 'BF16', stats, output: true };
   const pipeline = await kernel.pipeline(key);
   const buffer = (name: string, size: number, usage: number) => device.createBuffer({ label: `bench/${name}`, size, usage });
   const inputs = ['target', 'sft', 'grpo'].map((name) => buffer(name, elements * 2, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST));
   inputs.forEach((b) => device.queue.writeBuffer(b, 0, bytes));
   const output = buffer('output', elements * 2, GPUBufferUsage.STORAGE);
   const partials = buffer('partials', Math.max(16, Math.ceil(elements / 4096) * 16), GPUBufferUsage.STORAGE);
-  const params = buffer('params', 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-  kernel.writeParams(params, elements, 0.5);
+  const params = buffer('params', PARAMS_BYTES, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+  kernel.writeParams(params, elements, [0.5]);
   const bindGroup = kernel.bindGroup({ params, inputs, output, partials: stats ? partials : undefined }, 'bench/bind-group');
   const timestamps = device.features.has('timestamp-query');
   const querySet = timestamps ? device.createQuerySet({ label: 'bench/timestamps', type: 'timestamp', count: 2 }) : null;
@@ -101,7 +101,7 @@ async function kernelOnly(stats: boolean): Promise<void> {
 
 async function endToEnd(stats: boolean): Promise<void> {
   const backend = createWebGpuBackend(device, shaders, { label: 'bench-e2e', maxChunkElements: elements });
-  const task: KernelTask = { op: 'merge', alpha: 0.5, inputDtypes: ['BF16', 'BF16', 'BF16'], outDtype: 'BF16', count: Math.min(elements, backend.maxChunkElements), stats, output: true };
+  const task: KernelTask = { ...SHAPES.merge(0.5), inputDtypes: ['BF16', 'BF16', 'BF16'], outDtype: 'BF16', count: Math.min(elements, backend.maxChunkElements), stats, output: true };
   const inputs = [bytes, bytes, bytes];
   await backend.run(task, inputs); // warm-up: pipeline, buffers
   const t0 = performance.now();

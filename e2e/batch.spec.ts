@@ -13,7 +13,7 @@ async function sweepAt(page: Page, batch: number): Promise<Report> {
   const evaluate = panel(page, 'Evaluate');
   await evaluate.getByLabel('Batch size').fill(String(batch));
   await evaluate.getByRole('button', { name: 'Run sweep' }).click();
-  await expect(evaluate.getByText(new RegExp(`^Sweep finished: 1 runs .* at batch ${batch}\\)\\.$`))).toBeVisible({ timeout: 180_000 });
+  await expect(evaluate.getByText(new RegExp(`^Sweep finished: 1 run .* at batch ${batch}\\)\\.$`))).toBeVisible({ timeout: 180_000 });
   const [download] = await Promise.all([page.waitForEvent('download'), panel(page, 'Report').getByRole('button', { name: 'Export report' }).click()]);
   return parseReport(await readFile((await download.path())!, 'utf8'));
 }

@@ -1,6 +1,6 @@
 // One evaluation path: the CLI's `rvs sweep` and the studio's sweep (headless Chromium) on the same
-// tiny family (the demo's, written to disk here by the same synthetic writer; the reports'
-// fingerprints prove it), the same data files and the same α values give the same per-sample
+// tiny BF16 family (written to disk here and loaded into the studio's slots from those folders; the
+// reports' fingerprints prove it), the same data files and the same α values give the same per-sample
 // outputs, scores and metrics — with either weight arithmetic.
 //
 // The weights are the same bits on both sides (the merge kernels agree bit for bit); what differs
@@ -23,7 +23,7 @@ import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { TINY_QWEN2_CHAT } from '../src/core/checkpoint/synthetic.ts';
 import { parseReport, type Report } from '../src/core/report/schema.ts';
 import { rvs } from '../src/cli/testing.ts';
-import { collectErrors, expectNoErrors, panel, writeMemberFolder } from './helpers.ts';
+import { collectErrors, expectNoErrors, panel, slot, writeMemberFolder } from './helpers.ts';
 
 test.describe.configure({ timeout: 240_000 });
 
@@ -60,10 +60,13 @@ async function studioSweep(page: Page, dir: string, weights: string, webgpu: boo
   await page.goto('/');
   if (webgpu) await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
   else await expect(panel(page, 'Evaluate').getByTestId('eval-fallback')).toBeVisible();
-  await page.getByRole('button', { name: 'Try the demo' }).click();
+  // The same folders the CLI reads, through the slots' folder inputs (BF16, so the two weight
+  // arithmetics differ; the demo family is F32).
+  for (const [member, name] of [['sft', 'SFT checkpoint'], ['grpo', 'GRPO checkpoint'], ['target', 'Target checkpoint']] as const) {
+    await slot(page, name).getByLabel('Choose folder').setInputFiles(join(dir, member));
+  }
   await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
   const evaluate = panel(page, 'Evaluate');
-  await expect(evaluate.getByTestId('data-sciq')).toContainText('3 items');
   const file = (name: string) => ({ name, mimeType: 'application/json', buffer: Buffer.from(FILES[name]!) });
   await evaluate.getByLabel('GSM8K (5-shot): test data').setInputFiles(join(dir, 'gsm-test.jsonl'));
   await evaluate.getByLabel('GSM8K (5-shot): few-shot data').setInputFiles(file('gsm-train.jsonl'));

@@ -7,11 +7,13 @@ import { createCpuBackend } from '../src/core/merge/cpu-kernel.ts';
 import { mergeRecipe } from '../src/core/merge/recipe.ts';
 import { mergeToFolder } from '../src/core/merge/run.ts';
 import { tensorBytes } from '../src/core/testing/reference.ts';
+import { DEMO_SWEEP } from '../src/browser/shared/demo-sweep.ts';
 import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/worker/demo.ts';
+import { readDemoFile } from '../src/node/demo-files.ts';
 import { asCheckpoint, collectErrors, expectNoErrors, keepScreenshot, mockFolderPicker, panel, readOpfsFolder, slot } from './helpers.ts';
 
 test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, sweep and report', async ({ page }, testInfo) => {
-  test.setTimeout(240_000);
+  test.setTimeout(360_000);
   const errors = collectErrors(page);
   await mockFolderPicker(page);
   await page.goto('/');
@@ -22,7 +24,7 @@ test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, s
   for (const name of ['SFT checkpoint', 'GRPO checkpoint', 'Target checkpoint'] as const) {
     const s = slot(page, name);
     await expect(s).toContainText('Qwen2ForCausalLM');
-    await expect(s).toContainText('BF16');
+    await expect(s).toContainText('F32');
     await expect(s).toContainText('tokenizer.json');
   }
   await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
@@ -55,7 +57,7 @@ test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, s
   const got = await asCheckpoint('saved', saved.files);
 
   // The same merge on the CPU in Node: the GPU must give the same bytes.
-  const family = await buildDemoFamily();
+  const family = await buildDemoFamily(readDemoFile);
   const roles = new Map(await Promise.all(DEMO_MEMBERS.map(async (m) => [m, await openCheckpoint(family[m])] as const)));
   const want = new MemoryFolder('want');
   await mergeToFolder({ recipe: mergeRecipe(0.5, { rules: [{ pattern: '*.self_attn.*', exclude: true }] }), roles, backend: createCpuBackend(), out: want });
@@ -84,29 +86,40 @@ test('the demo: load, compatibility, vector charts, merge, save, ONNX, try it, s
   await expect(tryIt.getByTestId('first-token')).toBeVisible({ timeout: 60_000 });
   await keepScreenshot(testInfo, tryIt, 'try-it-panel');
 
-  // Evaluate: the demo's items of every benchmark format, α ∈ {0, 0.5, 1}.
+  // The sweep measures the plain recipe (every tensor at α), as the README's numbers do.
+  await panel(page, 'Merge').getByLabel('Attention rule').selectOption('inherit');
+
+  // Evaluate: the demo family's held-out GSM8K-format items and 3 items of every other benchmark format, at the demo's α values.
   const evaluate = panel(page, 'Evaluate');
-  for (const id of ['gsm8k', 'sciq', 'humaneval', 'bbh_cot_fewshot']) await expect(evaluate.getByTestId(`data-${id}`)).toContainText('3 items');
-  await expect(evaluate.getByLabel('α values')).toHaveValue('0, 0.5, 1');
+  await expect(evaluate.getByTestId('data-gsm8k')).toContainText(/\d+ items/);
+  for (const id of ['sciq', 'humaneval', 'bbh_cot_fewshot']) await expect(evaluate.getByTestId(`data-${id}`)).toContainText('3 items');
+  const alphas = DEMO_SWEEP.alphas;
+  await expect(evaluate.getByLabel('α values')).toHaveValue(alphas.join(', '));
   await evaluate.getByRole('button', { name: 'Run sweep' }).click();
-  await expect(evaluate.getByText(/^Sweep finished: 15 runs/)).toBeVisible({ timeout: 150_000 });
+  await expect(evaluate.getByText(new RegExp(`^Sweep finished: ${4 * alphas.length} runs \\(${alphas.length} α × 4 tasks\\) and ${alphas.length} group scores`))).toBeVisible({ timeout: 240_000 });
   await keepScreenshot(testInfo, evaluate, 'evaluate-panel');
 
   // Report: the chart has a point per benchmark and α; the report downloads.
   const report = panel(page, 'Report');
   const chart = report.getByRole('figure', { name: 'Accuracy vs α' });
-  await expect(chart.locator('.recharts-line-dot')).toHaveCount(4 * 3);
+  await expect(chart.locator('.recharts-line-dot')).toHaveCount(4 * alphas.length);
   const [download] = await Promise.all([page.waitForEvent('download'), report.getByRole('button', { name: 'Export report' }).click()]);
   const exported = parseReport(await readFile((await download.path())!, 'utf8'));
   const seconds = (Date.now() - started) / 1000;
   console.log(`demo flow, "Try the demo" to exported report: ${seconds.toFixed(1)} s (SwiftShader; not a performance number)`);
   expect(exported.runs.map((r) => [r.alpha, r.task])).toEqual(
-    [0, 0.5, 1].flatMap((a) => [[a, 'gsm8k'], [a, 'sciq'], [a, 'humaneval'], [a, 'bbh_cot_fewshot_boolean_expressions'], [a, 'bbh_cot_fewshot']]),
+    alphas.flatMap((a) => [[a, 'gsm8k'], [a, 'sciq'], [a, 'humaneval'], [a, 'bbh_cot_fewshot_boolean_expressions'], [a, 'bbh_cot_fewshot']]),
   );
-  for (const r of exported.runs.filter((x) => x.task !== 'bbh_cot_fewshot')) expect(r.samples).toHaveLength(3);
+  for (const r of exported.runs.filter((x) => x.task !== 'bbh_cot_fewshot')) expect(r.samples).toHaveLength(r.task === 'gsm8k' ? DEMO_SWEEP.limit : 3);
+  // The vector has an effect: gsm8k accuracy at some α differs from α = 0 by more than its standard error.
+  const gsm8k = new Map(exported.runs.filter((r) => r.task === 'gsm8k').map((r) => [r.alpha, r.metrics['exact_match,strict-match']!]));
+  console.log(`demo gsm8k accuracy by α: ${[...gsm8k].map(([a, m]) => `${a}: ${(100 * m.value).toFixed(1)} ± ${(100 * (m.stderr ?? 0)).toFixed(1)}`).join(', ')}`);
+  const base = gsm8k.get(0)!;
+  const moved = [...gsm8k].filter(([a, m]) => a !== 0 && Math.abs(m.value - base.value) > Math.max(m.stderr!, base.stderr!));
+  expect(moved.map(([a]) => a)).toContain(DEMO_SWEEP.effectAlpha);
   for (const s of exported.runs.find((r) => r.task === 'humaneval')!.samples) expect(s.result).toMatch(/^(passed|failed|timeout|error)/);
   expect(exported.environment.backend).toBe('onnxruntime-web (WebGPU)');
-  expect(exported.recipe).toMatchObject({ base: 'target', rules: [{ pattern: '*.self_attn.*', exclude: true }] });
+  expect(exported.recipe).toMatchObject({ base: 'target', rules: [] });
   await keepScreenshot(testInfo, report, 'report-panel');
 
   await keepScreenshot(testInfo, page.locator('body'), 'studio');

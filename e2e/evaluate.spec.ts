@@ -5,26 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { parseReport, type Report } from '../src/core/report/schema.ts';
-import { collectErrors, expectNoErrors, keepScreenshot, panel } from './helpers.ts';
+import { chooseBenchmarks as choose, collectErrors, expectNoErrors, keepScreenshot, loadDemo, panel } from './helpers.ts';
 
 test.describe.configure({ timeout: 150_000 });
-
-async function loadDemo(page: Page): Promise<void> {
-  await page.goto('/');
-  await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
-  await page.getByRole('button', { name: 'Try the demo' }).click();
-  await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
-  await expect(panel(page, 'Evaluate').getByTestId('data-sciq')).toContainText('3 items');
-}
-
-/** Only these benchmarks chosen. */
-async function choose(page: Page, labels: readonly string[]): Promise<void> {
-  const rows = panel(page, 'Evaluate').getByRole('table', { name: 'Benchmarks' }).getByRole('checkbox');
-  for (const box of await rows.all()) {
-    const name = (await box.evaluate((el) => el.parentElement?.textContent ?? '')).trim();
-    await box.setChecked(labels.includes(name));
-  }
-}
 
 async function exportReport(page: Page): Promise<{ text: string; report: Report }> {
   const [download] = await Promise.all([page.waitForEvent('download'), panel(page, 'Report').getByRole('button', { name: 'Export report' }).click()]);
@@ -55,6 +38,7 @@ test('a sweep over α ∈ {0, 1} on the user’s data fills the chart; the repor
   await choose(page, ['GSM8K chain of thought (8 fixed examples)', 'SciQ (multiple choice)']);
   await evaluate.getByLabel('α values').fill('0, 1');
   await evaluate.getByLabel('Max new tokens').fill('8');
+  await evaluate.getByLabel('Batch size').fill('4'); // the demo sets 8
   await evaluate.getByRole('button', { name: 'Run sweep' }).click();
   await expect(evaluate.getByText(/^Sweep finished: 4 runs/)).toBeVisible({ timeout: 120_000 });
 

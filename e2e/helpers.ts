@@ -105,7 +105,7 @@ export function slot(page: Page, name: 'SFT checkpoint' | 'GRPO checkpoint' | 'T
   return page.getByRole('group', { name, exact: true });
 }
 
-export type PanelName = 'Checkpoints' | 'Compatibility' | 'Vector' | 'Merge' | 'Try it' | 'Evaluate' | 'Report' | 'GPU memory';
+export type PanelName = 'Checkpoints' | 'Compatibility' | 'Vector' | 'Merge' | 'Try it' | 'Evaluate' | 'Runs' | 'Report' | 'GPU memory';
 
 export function panel(page: Page, name: PanelName): Locator {
   return page.getByRole('region', { name, exact: true });
@@ -119,4 +119,22 @@ export async function keepScreenshot(testInfo: TestInfo, locator: Locator, name:
 
 export async function expectNoErrors(errors: string[]): Promise<void> {
   expect(errors, 'console errors and page errors').toEqual([]);
+}
+
+/** Opens the studio and loads the demo (checkpoints, data, settings) for an evaluation. */
+export async function loadDemo(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
+  await expect(panel(page, 'Evaluate').getByTestId('data-sciq')).toContainText('3 items');
+}
+
+/** Only these benchmarks chosen (by their labels in the Evaluate panel). */
+export async function chooseBenchmarks(page: Page, labels: readonly string[]): Promise<void> {
+  const rows = panel(page, 'Evaluate').getByRole('table', { name: 'Benchmarks' }).getByRole('checkbox');
+  for (const box of await rows.all()) {
+    const name = (await box.evaluate((el) => el.parentElement?.textContent ?? '')).trim();
+    await box.setChecked(labels.includes(name));
+  }
 }

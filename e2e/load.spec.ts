@@ -10,9 +10,9 @@ test('loads checkpoints through the file input (folders on disk)', async ({ page
     target: await writeMemberFolder(testInfo, 'target-model', 'target', { dtype: 'F16' }),
   };
   await page.goto('/');
-  await slot(page, 'SFT checkpoint').getByLabel('Choose files').setInputFiles(dirs.sft);
-  await slot(page, 'GRPO checkpoint').getByLabel('Choose files').setInputFiles(dirs.grpo);
-  await slot(page, 'Target checkpoint').getByLabel('Choose files').setInputFiles(dirs.target);
+  await slot(page, 'SFT checkpoint').getByLabel('Choose folder').setInputFiles(dirs.sft);
+  await slot(page, 'GRPO checkpoint').getByLabel('Choose folder').setInputFiles(dirs.grpo);
+  await slot(page, 'Target checkpoint').getByLabel('Choose folder').setInputFiles(dirs.target);
 
   const sft = slot(page, 'SFT checkpoint');
   await expect(sft.getByText('sft-model', { exact: true })).toBeVisible();
@@ -64,7 +64,7 @@ test('says which file is wrong when a folder holds no weights', async ({ page },
   const { mkdir, writeFile } = await import('node:fs/promises');
   await mkdir(dir, { recursive: true });
   await writeFile(`${dir}/config.json`, '{"model_type": "qwen2"}');
-  await slot(page, 'Target checkpoint').getByLabel('Choose files').setInputFiles(dir);
+  await slot(page, 'Target checkpoint').getByLabel('Choose folder').setInputFiles(dir);
   await expect(slot(page, 'Target checkpoint').getByRole('alert')).toHaveText('no-weights: no model.safetensors, model.safetensors.index.json or other .safetensors file');
   await expectNoErrors(errors);
 });

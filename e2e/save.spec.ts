@@ -6,6 +6,7 @@ import { mergeRecipe } from '../src/core/merge/recipe.ts';
 import { mergeToFolder } from '../src/core/merge/run.ts';
 import { tensorBytes } from '../src/core/testing/reference.ts';
 import { buildDemoFamily, DEMO_MEMBERS } from '../src/browser/worker/demo.ts';
+import { readDemoFile } from '../src/node/demo-files.ts';
 import { asCheckpoint, collectErrors, expectNoErrors, mockFolderPicker, panel, pickNext, readOpfsFolder, slot } from './helpers.ts';
 
 test('cancelling a save leaves nothing in the folder', async ({ page }) => {
@@ -72,7 +73,7 @@ test('refuses a folder that is not empty; saves a vector, merges with it, rememb
   const merged = await asCheckpoint('merged', (await readOpfsFolder(page, 'picked-3')).files);
 
   // θ_target + α·v from the saved vector equals the direct merge, bit for bit.
-  const family = await buildDemoFamily();
+  const family = await buildDemoFamily(readDemoFile);
   const roles = new Map(await Promise.all(DEMO_MEMBERS.map(async (m) => [m, await openCheckpoint(family[m])] as const)));
   const want = new MemoryFolder('want');
   await mergeToFolder({ recipe: mergeRecipe(-0.75), roles, backend: createCpuBackend(), out: want });

@@ -33,6 +33,7 @@ test("studio page loads and finds a WebGPU adapter", async ({ page }, testInfo) 
     const slot = page.getByRole('group', { name, exact: true });
     await expect(slot.getByRole('button', { name: 'Open folder…' })).toBeVisible();
     await expect(slot.getByLabel('Choose files')).toBeAttached();
+    await expect(slot.getByLabel('Choose folder')).toBeAttached();
   }
   await expect(page.getByRole('checkbox', { name: 'Use a saved reasoning vector instead of SFT + GRPO' })).not.toBeChecked();
   await expect(page.getByRole('slider', { name: 'Alpha' })).toHaveValue('1');

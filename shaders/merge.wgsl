@@ -1,12 +1,17 @@
-// The merge kernel: ops merge / extract / apply / copy over one chunk of elements, with optional
-// vector statistics. The contract and the exact arithmetic are in src/core/merge/kernel.ts; the CPU
-// twin (src/core/merge/cpu-kernel.ts) is the reference, and this kernel must equal it bit for bit.
+// The merge kernel: one pass of the general fold of src/core/merge/kernel.ts over one chunk of
+// elements, with optional statistics of the first term's vector. The contract and the exact
+// arithmetic are in kernel.ts; the CPU twin (src/core/merge/cpu-kernel.ts) is the reference, and
+// this kernel must equal it bit for bit.
 //
 // Needs shaders/dtype.wgsl prepended (codecs, DT_* codes). Pipeline layout (src/core/gpu/merge-webgpu.ts):
-//   0 params    uniform    count, alpha, zero
-//   1..3 in0..2 storage r  the op's inputs in OP_INPUTS order (unused ones bound to a dummy buffer)
-//   4 dst       storage rw the encoded result (dummy when OUTPUT is false)
-//   5 partials  storage rw 4 words per workgroup (dummy when STATS is false)
+//   0 params    uniform    count, zero, the terms' α
+//   1..6 in0..5 storage r  up to MAX_SLOTS inputs (unused ones bound to a dummy buffer); with BASE,
+//                          in0 is the base
+//   7 dst       storage rw the encoded result (dummy when OUTPUT is false)
+//   8 partials  storage rw 4 words per workgroup (dummy when STATS is false)
+// (8 storage buffers: the WebGPU default maxStorageBuffersPerShaderStage.) A task with more inputs
+// or terms than one pass takes is split by the host into passes that carry the float32 sum in a
+// buffer: the next pass reads it as an input with the term 1·acc first (exact, see kernel.ts).
 //
 // Data are array<u32>. The unit of work is a pair of elements (2i, 2i+1): one word of 16-bit data,
 // two words of float32. Invocation `lid` of workgroup `group` handles pairs
@@ -15,20 +20,56 @@
 // inputs to a whole word, the last pair's missing element is neither read (float32), counted, nor
 // written (a 16-bit output gets 0 in the padding half, which the host never reads back).
 
-// ---- Specialisation: one pipeline per (op, dtypes, stats, output) ----------------------------
+// ---- Specialisation: one pipeline per (inputs, terms, dtypes, stats, output) -----------------
 
-const OP_MERGE: u32 = 0u;   // in0 = target, in1 = sft, in2 = grpo:  r = t + α·(g − s)
-const OP_EXTRACT: u32 = 1u; // in0 = sft, in1 = grpo:                r = g − s
-const OP_APPLY: u32 = 2u;   // in0 = target, in1 = vector:           r = t + α·v
-const OP_COPY: u32 = 3u;    // in0 = target:                         r = t
+const MAX_SLOTS: u32 = 6u;
+const MAX_TERMS: u32 = 8u;
+const NONE: u32 = 255u;
 
-override OP: u32;
+override N_SLOTS: u32 = 1u;   // inputs bound
+override BASE: bool = true;   // in0 is the base: r = (acc == 0) ? in0 : in0 + acc; else r = acc
+override N_TERMS: u32 = 0u;   // 0 with BASE: a copy
+// Term k: α_k·(in[PLUS_k] − in[MINUS_k]), or α_k·in[PLUS_k] when MINUS_k is NONE.
+override PLUS_0: u32 = 0u;
+override PLUS_1: u32 = 0u;
+override PLUS_2: u32 = 0u;
+override PLUS_3: u32 = 0u;
+override PLUS_4: u32 = 0u;
+override PLUS_5: u32 = 0u;
+override PLUS_6: u32 = 0u;
+override PLUS_7: u32 = 0u;
+override MINUS_0: u32 = NONE;
+override MINUS_1: u32 = NONE;
+override MINUS_2: u32 = NONE;
+override MINUS_3: u32 = NONE;
+override MINUS_4: u32 = NONE;
+override MINUS_5: u32 = NONE;
+override MINUS_6: u32 = NONE;
+override MINUS_7: u32 = NONE;
 override IN0_DTYPE: u32 = DT_F32;
 override IN1_DTYPE: u32 = DT_F32;
 override IN2_DTYPE: u32 = DT_F32;
+override IN3_DTYPE: u32 = DT_F32;
+override IN4_DTYPE: u32 = DT_F32;
+override IN5_DTYPE: u32 = DT_F32;
 override OUT_DTYPE: u32 = DT_F32;
 override STATS: bool = false;
 override OUTPUT: bool = true;
+// ties / dare_* / breadcrumbs (src/core/merge/sparse-kernel.ts): keep rules per term, majority
+// sign, normalisation by a host table of 1/Σα per agreeing subset (a product: WGSL's division is not
+// correctly rounded). At most MAX_SPARSE_TERMS terms, one pass.
+const MAX_SPARSE_TERMS: u32 = 5u;
+const KEEP_ALL: u32 = 0u;
+const KEEP_BAND: u32 = 1u;    // lo ≤ |d| < hi
+const KEEP_RANDOM: u32 = 2u;  // (hash(key, index) >> 8) < threshold, then d·inverse when inverse ≠ 0
+override SPARSE: bool = false;
+override CONSENSUS: bool = false;
+override NORMALIZE: bool = false;
+override KEEP_0: u32 = KEEP_ALL;
+override KEEP_1: u32 = KEEP_ALL;
+override KEEP_2: u32 = KEEP_ALL;
+override KEEP_3: u32 = KEEP_ALL;
+override KEEP_4: u32 = KEEP_ALL;
 
 // 256 invocations (the WebGPU default maxComputeInvocationsPerWorkgroup) × 8 pairs each: 4096
 // elements per workgroup, 2048 workgroups for an 8 Mi-element chunk (plenty to fill a GPU). Several
@@ -40,18 +81,72 @@ const PAIRS_PER_INVOCATION: u32 = 8u;
 
 struct Params {
   count: u32, // elements in this chunk
-  alpha: f32, // already rounded to float32 by the host
   zero: u32,  // always 0: see opaque()
-  _pad: u32,
+  start: u32, // index of the chunk's first element in its tensor (the random draw's counter)
+  _pad1: u32,
+  alpha: array<vec4<f32>, 2>, // α of term k at alpha[k / 4][k % 4], already rounded to float32
+  // Keep rule of term k: band (bits of lo, bits of hi, -, -); random (bits of inverse or 0, -, key, threshold).
+  keep: array<vec4<u32>, 8>,
+  // 1/Σα (float32) for each subset of counted terms, bit k of the index for term k.
+  recip: array<vec4<f32>, 8>,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> in0: array<u32>;
 @group(0) @binding(2) var<storage, read> in1: array<u32>;
 @group(0) @binding(3) var<storage, read> in2: array<u32>;
-@group(0) @binding(4) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(4) var<storage, read> in3: array<u32>;
+@group(0) @binding(5) var<storage, read> in4: array<u32>;
+@group(0) @binding(6) var<storage, read> in5: array<u32>;
+@group(0) @binding(7) var<storage, read_write> dst: array<u32>;
 // Per workgroup: sum v², sum ref², max |v| (float32 bits), count of v == 0. The host adds them in float64.
-@group(0) @binding(5) var<storage, read_write> partials: array<u32>;
+@group(0) @binding(8) var<storage, read_write> partials: array<u32>;
+
+fn term_plus(k: u32) -> u32 {
+  switch (k) {
+    case 0u: { return PLUS_0; }
+    case 1u: { return PLUS_1; }
+    case 2u: { return PLUS_2; }
+    case 3u: { return PLUS_3; }
+    case 4u: { return PLUS_4; }
+    case 5u: { return PLUS_5; }
+    case 6u: { return PLUS_6; }
+    default: { return PLUS_7; }
+  }
+}
+
+fn term_keep(k: u32) -> u32 {
+  switch (k) {
+    case 0u: { return KEEP_0; }
+    case 1u: { return KEEP_1; }
+    case 2u: { return KEEP_2; }
+    case 3u: { return KEEP_3; }
+    default: { return KEEP_4; }
+  }
+}
+
+// lowbias32, as mix32 in sparse-kernel.ts.
+fn mix32(v: u32) -> u32 {
+  var x = v;
+  x = x ^ (x >> 16u);
+  x = x * 0x7feb352du;
+  x = x ^ (x >> 15u);
+  x = x * 0x846ca68bu;
+  return x ^ (x >> 16u);
+}
+
+fn term_minus(k: u32) -> u32 {
+  switch (k) {
+    case 0u: { return MINUS_0; }
+    case 1u: { return MINUS_1; }
+    case 2u: { return MINUS_2; }
+    case 3u: { return MINUS_3; }
+    case 4u: { return MINUS_4; }
+    case 5u: { return MINUS_5; }
+    case 6u: { return MINUS_6; }
+    default: { return MINUS_7; }
+  }
+}
 
 // ---- Loading and storing pairs --------------------------------------------------------------
 
@@ -61,35 +156,37 @@ fn decode16_pair(dtype: u32, w: u32) -> vec2<u32> {
   return vec2<u32>(decode16(dtype, w & 0xffffu), decode16(dtype, w >> 16u));
 }
 
-fn read_in0(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN0_DTYPE != DT_F32) {
-    return decode16_pair(IN0_DTYPE, in0[i]);
+// Word i of slot j's binding (WGSL cannot index bindings; j is a constant after unrolling).
+fn word(j: u32, i: u32) -> u32 {
+  switch (j) {
+    case 0u: { return in0[i]; }
+    case 1u: { return in1[i]; }
+    case 2u: { return in2[i]; }
+    case 3u: { return in3[i]; }
+    case 4u: { return in4[i]; }
+    default: { return in5[i]; }
   }
-  var x = vec2<u32>(in0[2u * i], 0u);
-  if (has_hi) {
-    x.y = in0[2u * i + 1u];
-  }
-  return x;
 }
 
-fn read_in1(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN1_DTYPE != DT_F32) {
-    return decode16_pair(IN1_DTYPE, in1[i]);
+fn slot_dtype(j: u32) -> u32 {
+  switch (j) {
+    case 0u: { return IN0_DTYPE; }
+    case 1u: { return IN1_DTYPE; }
+    case 2u: { return IN2_DTYPE; }
+    case 3u: { return IN3_DTYPE; }
+    case 4u: { return IN4_DTYPE; }
+    default: { return IN5_DTYPE; }
   }
-  var x = vec2<u32>(in1[2u * i], 0u);
-  if (has_hi) {
-    x.y = in1[2u * i + 1u];
-  }
-  return x;
 }
 
-fn read_in2(i: u32, has_hi: bool) -> vec2<u32> {
-  if (IN2_DTYPE != DT_F32) {
-    return decode16_pair(IN2_DTYPE, in2[i]);
+fn read_slot(j: u32, i: u32, has_hi: bool) -> vec2<u32> {
+  let dtype = slot_dtype(j);
+  if (dtype != DT_F32) {
+    return decode16_pair(dtype, word(j, i));
   }
-  var x = vec2<u32>(in2[2u * i], 0u);
+  var x = vec2<u32>(word(j, 2u * i), 0u);
   if (has_hi) {
-    x.y = in2[2u * i + 1u];
+    x.y = word(j, 2u * i + 1u);
   }
   return x;
 }
@@ -118,43 +215,117 @@ fn opaque(x: f32) -> f32 {
   return bitcast<f32>(bitcast<u32>(x) ^ params.zero);
 }
 
-// r = (p == 0) ? t : t + p with p = α·d, as bits. "p == 0 keeps t" keeps α = 0 and zero vectors
-// bit-exact, signed zeros included (t + 0 would turn −0 into +0), and never touches t's bits then.
-fn add_scaled(t: u32, d: f32) -> u32 {
-  let p = opaque(params.alpha * d);
-  if (p == 0.0) {
-    return t;
-  }
-  return bitcast<u32>(bitcast<f32>(t) + p);
-}
-
 struct Element {
   r: u32,   // result bits (float32)
-  v: f32,   // the vector element (d for merge)
-  sft: f32, // the reference θ_SFT for merge/extract, 0 for apply
+  v: f32,   // the first term's vector element d₁
+  sft: f32, // the first term's minus input (its reference), 0 when it has none
 }
 
-// One element of the op; x0..x2 are the decoded inputs' float32 bits in OP_INPUTS order.
-fn element(x0: u32, x1: u32, x2: u32) -> Element {
-  switch (OP) {
-    case OP_MERGE: {
-      let s = bitcast<f32>(x1);
-      let d = bitcast<f32>(x2) - s;
-      return Element(add_scaled(x0, d), d, s);
+// The sparsified methods' element (sparse-kernel.ts, step for step).
+fn sparse_element(x: array<u32, MAX_SLOTS>, index: u32) -> Element {
+  var p: array<f32, MAX_SPARSE_TERMS>;
+  var v = 0.0;
+  var minus0 = 0.0;
+  for (var k = 0u; k < N_TERMS; k++) {
+    var d = bitcast<f32>(x[term_plus(k)]);
+    var s = 0.0;
+    let m = term_minus(k);
+    if (m != NONE) {
+      s = bitcast<f32>(x[m]);
+      d = d - s;
     }
-    case OP_EXTRACT: {
-      let s = bitcast<f32>(x0);
-      let v = bitcast<f32>(x1) - s;
-      return Element(bitcast<u32>(v), v, s);
+    if (k == 0u) {
+      v = d;
+      minus0 = s;
     }
-    case OP_APPLY: {
-      let v = bitcast<f32>(x1);
-      return Element(add_scaled(x0, v), v, 0.0);
+    let rule = params.keep[k];
+    let kind = term_keep(k);
+    if (kind == KEEP_BAND) {
+      let a = abs(d);
+      if (!(bitcast<f32>(rule.x) <= a && a < bitcast<f32>(rule.y))) {
+        d = 0.0;
+      }
+    } else if (kind == KEEP_RANDOM) {
+      let h = mix32(index * 0x9e3779b9u + rule.z);
+      if ((h >> 8u) < rule.w) {
+        if (rule.x != 0u) {
+          d = opaque(d * bitcast<f32>(rule.x));
+        }
+      } else {
+        d = 0.0;
+      }
     }
-    default: {
-      return Element(x0, 0.0, 0.0);
+    p[k] = opaque(params.alpha[k / 4u][k % 4u] * d);
+  }
+  var sign = 0.0;
+  if (CONSENSUS) {
+    var s = p[0];
+    for (var k = 1u; k < N_TERMS; k++) {
+      s = s + p[k];
+    }
+    sign = select(-1.0, 1.0, s >= 0.0);
+  }
+  var acc = 0.0;
+  var counted = 0u;
+  var first = true;
+  for (var k = 0u; k < N_TERMS; k++) {
+    let pk = p[k];
+    if (CONSENSUS && !((sign > 0.0 && pk > 0.0) || (sign < 0.0 && pk < 0.0))) {
+      continue;
+    }
+    acc = select(acc + pk, pk, first);
+    counted = counted | (1u << k);
+    first = false;
+  }
+  if (NORMALIZE) {
+    acc = opaque(acc * params.recip[counted / 4u][counted % 4u]);
+  }
+  if (!BASE) {
+    return Element(bitcast<u32>(acc), v, minus0);
+  }
+  if (acc == 0.0) {
+    return Element(x[0], v, minus0);
+  }
+  return Element(bitcast<u32>(bitcast<f32>(x[0]) + acc), v, minus0);
+}
+
+// One element of the fold; x holds the decoded inputs' float32 bits by slot.
+fn element(x: array<u32, MAX_SLOTS>, index: u32) -> Element {
+  if (SPARSE) {
+    return sparse_element(x, index);
+  }
+  if (N_TERMS == 0u) {
+    return Element(x[0], 0.0, 0.0);
+  }
+  var acc = 0.0;
+  var v = 0.0;
+  var minus0 = 0.0;
+  for (var k = 0u; k < N_TERMS; k++) {
+    var d = bitcast<f32>(x[term_plus(k)]);
+    var s = 0.0;
+    let m = term_minus(k);
+    if (m != NONE) {
+      s = bitcast<f32>(x[m]);
+      d = d - s;
+    }
+    let p = opaque(params.alpha[k / 4u][k % 4u] * d);
+    if (k == 0u) {
+      v = d;
+      minus0 = s;
+      acc = p;
+    } else {
+      acc = acc + p;
     }
   }
+  if (!BASE) {
+    return Element(bitcast<u32>(acc), v, minus0);
+  }
+  // "acc == 0 keeps the base" keeps α = 0, zero and cancelling vectors bit-exact, signed zeros
+  // included (t + 0 would turn −0 into +0), and never touches the base's bits then.
+  if (acc == 0.0) {
+    return Element(x[0], v, minus0);
+  }
+  return Element(bitcast<u32>(bitcast<f32>(x[0]) + acc), v, minus0);
 }
 
 // ---- Statistics -----------------------------------------------------------------------------
@@ -192,24 +363,22 @@ var<workgroup> wg_zeros_v: array<u32, WG_SIZE>;
 // One pair of elements: decode, compute, encode, accumulate.
 fn process_pair(pair: u32, count: u32, stats: ptr<function, Stats>) {
   let has_hi = 2u * pair + 1u < count;
-  let x0 = read_in0(pair, has_hi);
-  var x1 = vec2<u32>(0u, 0u);
-  var x2 = vec2<u32>(0u, 0u);
-  if (OP != OP_COPY) {
-    x1 = read_in1(pair, has_hi);
+  var lo: array<u32, MAX_SLOTS>;
+  var hi: array<u32, MAX_SLOTS>;
+  for (var j = 0u; j < N_SLOTS; j++) {
+    let x = read_slot(j, pair, has_hi);
+    lo[j] = x.x;
+    hi[j] = x.y;
   }
-  if (OP == OP_MERGE) {
-    x2 = read_in2(pair, has_hi);
-  }
-  let lo = element(x0.x, x1.x, x2.x);
-  let hi = element(x0.y, x1.y, x2.y);
+  let a = element(lo, params.start + 2u * pair);
+  let b = element(hi, params.start + 2u * pair + 1u);
   if (OUTPUT) {
-    write_pair(pair, vec2<u32>(lo.r, hi.r), has_hi);
+    write_pair(pair, vec2<u32>(a.r, b.r), has_hi);
   }
   if (STATS) {
-    accumulate(stats, lo);
+    accumulate(stats, a);
     if (has_hi) {
-      accumulate(stats, hi);
+      accumulate(stats, b);
     }
   }
 }

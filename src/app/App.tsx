@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { CheckpointsPanel } from './components/CheckpointsPanel.tsx';
 import { CompatPanel } from './components/CompatPanel.tsx';
 import { DeviceLost } from './components/DeviceLost.tsx';
@@ -5,11 +6,14 @@ import { EvaluatePanel } from './components/EvaluatePanel.tsx';
 import { GpuMemoryPanel } from './components/GpuMemoryPanel.tsx';
 import { MergePanel } from './components/MergePanel.tsx';
 import { ReportPanel } from './components/ReportPanel.tsx';
+import { RunsPanel } from './components/RunsPanel.tsx';
 import { TryItPanel } from './components/TryItPanel.tsx';
 import { VectorPanel } from './components/VectorPanel.tsx';
 import { useActions, useStudio } from './StoreProvider.tsx';
 import { formatBytes } from './format.ts';
+import { demoReplaces } from './store/guide.ts';
 import { isBusy } from './store/state.ts';
+import { GuideBar } from './components/Guide.tsx';
 
 /** Where the merge runs: WebGPU in the GPU worker, or the CPU fallback, said plainly. */
 function BackendStatus() {
@@ -45,15 +49,40 @@ function BackendStatus() {
   );
 }
 
+/** "Try the demo": asks first when it would replace the user's checkpoints or data. */
 function DemoButton() {
   const loading = useStudio((s) => s.demoLoading);
   const busy = useStudio(isBusy);
+  const replaces = useStudio(demoReplaces);
   const { loadDemo } = useActions();
+  const [asking, setAsking] = useState(false);
+  const start = () => {
+    setAsking(false);
+    void loadDemo();
+  };
   return (
-    <button type="button" className="primary" onClick={() => void loadDemo()} disabled={loading || busy}>
-      {loading ? 'Building the demo…' : 'Try the demo'}
-    </button>
+    <div className="demo-button">
+      <button type="button" className="primary" onClick={() => (replaces.length > 0 ? setAsking(true) : start())} disabled={loading || busy}>
+        {loading ? 'Building the demo…' : 'Try the demo'}
+      </button>
+      {asking && replaces.length > 0 && (
+        <div className="confirm" role="alertdialog" aria-label="Replace with the demo?">
+          <p>The demo replaces what you loaded: {listOf(replaces)}.</p>
+          <button type="button" className="primary" onClick={start}>
+            Replace with the demo
+          </button>
+          <button type="button" onClick={() => setAsking(false)}>
+            Keep mine
+          </button>
+        </div>
+      )}
+    </div>
   );
+}
+
+/** "a", "a and b", "a, b and c". */
+function listOf(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 function Notice() {
@@ -89,6 +118,7 @@ export function App() {
       <main className="content">
         <Notice />
         <DeviceLost />
+        <GuideBar />
         <CheckpointsPanel />
         <CompatPanel />
         <VectorPanel />
@@ -96,6 +126,7 @@ export function App() {
         <GpuMemoryPanel />
         <TryItPanel />
         <EvaluatePanel />
+        <RunsPanel />
         <ReportPanel />
       </main>
     </>

@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { opfsDatasetCache } from '../browser/page/dataset-cache.ts';
 import { indexedDbFolders } from '../browser/page/handle-store.ts';
 import { opfsHubCache } from '../browser/page/hub-cache.ts';
+import { indexedDbRuns } from '../browser/page/run-store.ts';
 import { hubEndpointFromUrl, hubFetch } from '../browser/page/hub-endpoint.ts';
 import { startGpuWorker } from '../browser/page/worker-client.ts';
 import { App } from './App.tsx';
@@ -25,6 +26,7 @@ const hubEndpoint = hubEndpointFromUrl(location.search);
 const store = createStudioStore({
   engine,
   folders: indexedDbFolders,
+  runs: indexedDbRuns,
   hub: { fetch: hubFetch, models: opfsHubCache, datasets: opfsDatasetCache },
   ...(hubEndpoint ? { hubEndpoint } : {}),
   restartEngine: () => gpuWorker.restart(),

@@ -153,6 +153,15 @@ describe('rvs sweep and rvs eval', () => {
     expect(r.stderr).toBe('rvs: gsm8k uses 5 few-shot examples: give --fewshot-data (its train split) or --fewshot 0\n');
   });
 
+  it('--alphas takes core’s ranges and refuses a bad one with the studio’s words', async () => {
+    const r = await rvs('sweep', '--sft', dir('sft'), '--grpo', dir('grpo'), '--target', dir('target'), '--alphas', '1:-1:0.25', ...inTmp(TASK_ARGS), '--out', join(tmp, 'bad-range.json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('“1:-1:0.25”: a step of 0.25 never goes from 1 to −1 (use −0.25)');
+    const big = await rvs('sweep', '--sft', dir('sft'), '--grpo', dir('grpo'), '--target', dir('target'), '--alphas', '0,1e9', ...inTmp(TASK_ARGS), '--out', join(tmp, 'big.json'));
+    expect(big.code).toBe(2);
+    expect(big.stderr).toContain('outside the accepted range −100 to 100');
+  });
+
   it('Ctrl-C during a sweep: exit 130, a true message, a valid cancelled report that --resume completes', async () => {
     const docs = Array.from({ length: 24 }, (_, i) => ({ question: `What is ${i} plus ${i}?`, answer: `${i} + ${i} = ${2 * i}\n#### ${2 * i}` }));
     await writeFile(dir('gsm-24.jsonl'), jsonl(docs));

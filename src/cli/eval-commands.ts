@@ -14,6 +14,7 @@ import type { CodeSandbox } from '../core/eval/sandbox/types.ts';
 import { SweepCancelledError, type RunSettings, type SweepTask } from '../core/eval/sweep.ts';
 import { addTaskFiles, isGroup, sweepTasks as coreSweepTasks, taskIdsOf, tasksWithDocs, type DataFile, type FewshotHint, type TaskData } from '../core/eval/task-data.ts';
 import { getTask } from '../core/eval/tasks/index.ts';
+import { AlphaListError, parseAlphaList } from '../core/merge/alphas.ts';
 import type { Rule } from '../core/merge/recipe.ts';
 import { parseReport, type Report } from '../core/report/schema.ts';
 import { openFolder } from '../node/fs-folder.ts';
@@ -55,11 +56,14 @@ function positiveInt(text: string): number {
   return n;
 }
 
+/** `--alphas`: core's α list (numbers and start:stop:step ranges, each |α| ≤ 100), shared with the studio. */
 function parseAlphas(text: string): number[] {
-  const parts = text.split(',').map((s) => s.trim());
-  const xs = parts.map(Number);
-  if (parts.some((p) => p === '') || xs.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError('expected numbers such as -1,0,0.5,1');
-  return xs;
+  try {
+    return parseAlphaList(text);
+  } catch (e) {
+    if (e instanceof AlphaListError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
 }
 
 async function readBytes(file: string): Promise<Uint8Array> {
@@ -250,7 +254,7 @@ export function registerEvalCommands(program: Command, signal: AbortSignal, open
       .requiredOption('--sft <dir>', 'SFT checkpoint')
       .requiredOption('--grpo <dir>', 'GRPO checkpoint')
       .requiredOption('--target <dir>', 'target checkpoint (with tokenizer files)')
-      .requiredOption('--alphas <list>', 'α values, e.g. -1,0,0.5,1', parseAlphas)
+      .requiredOption('--alphas <list>', 'α values, e.g. -1,0,0.5,1 or a range start:stop:step, -1:1:0.25 (|α| ≤ 100)', parseAlphas)
       .option('--exclude <pattern>', 'keep matching tensors at the target (glob on names; repeatable)', collectRule('exclude'), [])
       .option('--alpha-for <pattern=alpha>', 'another α for matching tensors (repeatable)', collectRule('alpha'), [])
       .addOption(

@@ -10,13 +10,14 @@ import { notAVectorReason, vectorOrigin } from '../core/checkpoint/vector-origin
 import { parseFloatDtype } from '../core/dtype.ts';
 import { executePlan } from '../core/merge/execute.ts';
 import { MergeError, planMerge } from '../core/merge/plan.ts';
-import { applyRecipe, extractRecipe, mergeRecipe, type Recipe, type Rule } from '../core/merge/recipe.ts';
+import { applyRecipe, composeRecipe, extractRecipe, mergeRecipe, type Recipe, type Rule } from '../core/merge/recipe.ts';
 import { mergeToFolder } from '../core/merge/run.ts';
 import { DEFAULT_SHARD_SIZE } from '../core/safetensors/writer.ts';
 import { BACKEND_CHOICES, cpuBackend, selectBackend, type BackendChoice } from '../node/backend.ts';
 import { createOutputFolder, openFolder } from '../node/fs-folder.ts';
+import { composition, configRecipe, termCollectors } from './compose.ts';
 import { stageFile, type StagedFile } from '../node/staging.ts';
-import { outcomeOf } from './errors.ts';
+import { outcomeOf, UsageError } from './errors.ts';
 import { noteStaleRemoved, printable } from './text.ts';
 import { formatBytes, formatCount } from '../core/format.ts';
 import { progressBar } from './progress.ts';
@@ -31,6 +32,12 @@ function parseAlpha(text: string): number {
   const x = Number(text);
   if (text.trim() === '' || !Number.isFinite(x)) throw new InvalidArgumentError('not a finite number');
   return x;
+}
+
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n > 0xffffffff) throw new InvalidArgumentError('expected an integer from 0 to 4294967295');
+  return n;
 }
 
 function parseSize(text: string): number {
@@ -154,6 +161,14 @@ function addWriteOptions(cmd: Command): Command {
     .option('--alpha-for <pattern=alpha>', 'α for tensors matching a glob (repeatable; the last match wins)', collectRule('alpha'), []);
 }
 
+/** A full checkpoint given as a vector would add α·θ: refuse what is not marked as a vector. */
+function checkVector(checkpoint: Checkpoint, dir: string, allowUnmarked: boolean): void {
+  const origin = vectorOrigin(checkpoint);
+  const reason = notAVectorReason(origin);
+  if (reason === null || (origin.kind === 'unmarked' && allowUnmarked)) return;
+  throw new CheckpointError('NOT_A_VECTOR', `${reason}${origin.kind === 'unmarked' ? '; pass --allow-unmarked-vector if it is a vector from another tool' : ''}`, dir);
+}
+
 function rulesOf(opts: Pick<WriteOptions, 'alphaFor' | 'exclude'>): Rule[] {
   return [...opts.alphaFor, ...opts.exclude];
 }
@@ -231,26 +246,53 @@ export function buildProgram(signal: AbortSignal): Command {
       .option('--allow-unmarked-vector', 'accept a --vector without the "rvs.recipe" metadata rvs extract writes (a vector from another tool)'),
   ).action(async (opts: WriteOptions & { target: string; vector: string; alpha: number; allowUnmarkedVector?: boolean }) => {
     const recipe = applyRecipe(opts.alpha, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
-    await runWrite(recipe, { target: opts.target, vector: opts.vector }, opts, signal, (roles) => {
-      // A full checkpoint given as the vector would write θ_target + α·θ: refuse what is not marked as a vector.
-      const origin = vectorOrigin(roles.get('vector')!);
-      const reason = notAVectorReason(origin);
-      if (reason === null || (origin.kind === 'unmarked' && opts.allowUnmarkedVector)) return;
-      throw new CheckpointError('NOT_A_VECTOR', `${reason}${origin.kind === 'unmarked' ? '; pass --allow-unmarked-vector if it is a vector from another tool' : ''}`, opts.vector);
-    });
+    await runWrite(recipe, { target: opts.target, vector: opts.vector }, opts, signal, (roles) => checkVector(roles.get('vector')!, opts.vector, opts.allowUnmarkedVector ?? false));
   });
 
+  const collect = termCollectors();
   addWriteOptions(
     program
       .command('merge')
-      .description('write θ_target + α·(θ_GRPO − θ_SFT) in one pass (the vector is never written)')
-      .requiredOption('--sft <dir>', 'SFT checkpoint')
-      .requiredOption('--grpo <dir>', 'GRPO checkpoint')
-      .requiredOption('--target <dir>', 'target checkpoint')
-      .requiredOption('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha),
-  ).action(async (opts: WriteOptions & { sft: string; grpo: string; target: string; alpha: number }) => {
-    const recipe = mergeRecipe(opts.alpha, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
-    await runWrite(recipe, { target: opts.target, sft: opts.sft, grpo: opts.grpo }, opts, signal);
+      .description('write θ_target + α·(θ_GRPO − θ_SFT) in one pass (the vector is never written), θ_target + Σᵢ αᵢ·vᵢ over --pair/--vector terms, or a mergekit config')
+      .option('--target <dir>', 'target checkpoint')
+      .option('--sft <dir>', 'SFT checkpoint')
+      .option('--grpo <dir>', 'GRPO checkpoint')
+      .option('--alpha <alpha>', 'scale of the vector (negative subtracts it)', parseAlpha)
+      .option('--pair <sft,grpo=alpha>', 'a term α·(θ_GRPO − θ_SFT) (repeatable; terms add in command-line order)', collect.pair)
+      .option('--vector <dir=alpha>', 'a term α·v for a vector written by rvs extract (repeatable)', collect.vector)
+      .option('--allow-unmarked-vector', 'accept a --vector without the "rvs.recipe" metadata rvs extract writes (a vector from another tool)')
+      .option('--config <file>', 'run a mergekit YAML config (linear, task_arithmetic; models are local folders) instead')
+      .addOption(new Option('--arith <arith>', "with --config: exact float32 (default) or mergekit's own order of operations and rounding").choices(['float32', 'mergekit']).default('float32'))
+      .option('--seed <n>', "with --config: seed of DARE's random drop (default 0)", parseSeed),
+  ).action(async (opts: WriteOptions & { sft?: string; grpo?: string; target?: string; alpha?: number; allowUnmarkedVector?: boolean; config?: string; arith: 'float32' | 'mergekit'; seed?: number }) => {
+    if (opts.config !== undefined) {
+      const given = (['target', 'sft', 'grpo', 'alpha'] as const).filter((k) => opts[k] !== undefined).map((k) => `--${k}`);
+      if (collect.terms.length > 0) given.push('--pair/--vector');
+      if (given.length > 0) throw new UsageError(`merge: --config names the models itself; drop ${given.join(', ')}`);
+      const { recipe, dirs } = await configRecipe(opts.config, opts.arith, rulesOf(opts), opts.dtype, opts.seed ?? 0);
+      // mergekit's arithmetic runs on the CPU only; the sparsified methods on the GPU take at most
+      // 5 vectors (merge-webgpu.ts), so auto picks the CPU for them.
+      if (opts.arith === 'mergekit' && opts.backend === 'webgpu') throw new UsageError('merge: --arith mergekit runs on the CPU (--backend auto, cpu or cpu-ts)');
+      const backend = (opts.arith === 'mergekit' || recipe.method !== 'task_arithmetic') && opts.backend === 'auto' ? 'cpu' : opts.backend;
+      await runWrite(recipe, dirs, { ...opts, backend }, signal);
+      return;
+    }
+    if (opts.arith !== 'float32' || opts.seed !== undefined) throw new UsageError(`merge: ${opts.seed !== undefined ? '--seed' : '--arith'} applies to --config`);
+    if (opts.target === undefined) throw new UsageError('merge: --target is required (or --config)');
+    const classic = opts.sft !== undefined || opts.grpo !== undefined || opts.alpha !== undefined;
+    if (classic && collect.terms.length > 0) throw new UsageError('merge: give either --sft/--grpo/--alpha or --pair/--vector terms, not both');
+    if (classic) {
+      const missing = (['sft', 'grpo', 'alpha'] as const).filter((k) => opts[k] === undefined).map((k) => `--${k}`);
+      if (missing.length > 0) throw new UsageError(`merge: missing ${missing.join(', ')} (required with --sft/--grpo/--alpha)`);
+      const recipe = mergeRecipe(opts.alpha!, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
+      await runWrite(recipe, { target: opts.target, sft: opts.sft!, grpo: opts.grpo! }, opts, signal);
+      return;
+    }
+    const { dirs, vectors, vectorRoles } = composition(opts.target, collect.terms);
+    const recipe = composeRecipe('target', vectors, { rules: rulesOf(opts), dtype: opts.dtype ?? 'auto' });
+    await runWrite(recipe, dirs, opts, signal, (roles) => {
+      for (const role of vectorRoles) checkVector(roles.get(role)!, dirs[role]!, opts.allowUnmarkedVector ?? false);
+    });
   });
 
   program

@@ -230,7 +230,7 @@ export function areaOf(path: string, src = SRC_DIR): Area {
 
 const UI_PACKAGES = ["react", "react-dom", "zustand"];
 /** Page modules that do network or storage work: the store's jobs use them, components don't. */
-const STORE_ONLY = ["browser/page/hub-cache.ts", "browser/page/dataset-cache.ts", "browser/page/hub-datasets.ts", "browser/page/handle-store.ts"];
+const STORE_ONLY = ["browser/page/hub-cache.ts", "browser/page/dataset-cache.ts", "browser/page/hub-datasets.ts", "browser/page/handle-store.ts", "browser/page/run-store.ts"];
 
 /** Why `ref`, imported from `file` (absolute, under src/app or src/browser), breaks the split; null if fine. */
 export function checkBrowserImport(file: string, ref: ImportRef, src = SRC_DIR): string | null {

@@ -54,7 +54,7 @@ export async function selectBackend(choice: BackendChoice, options: SelectOption
         name: backend.name,
         maxChunkElements: backend.maxChunkElements,
         run: (task, inputs, output) => backend.run(task, inputs, output),
-        ...(backend.allocateSlot ? { allocateSlot: () => backend.allocateSlot!() } : {}),
+        ...(backend.allocateArea ? { allocateArea: () => backend.allocateArea!() } : {}),
         async dispose() {
           await backend.dispose();
           gpu.device.destroy();

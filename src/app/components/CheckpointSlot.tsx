@@ -7,6 +7,7 @@ import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatBytes, formatCount } from '../format.ts';
 import { errorLine } from '../store/jobs.ts';
 import { isBusy, slotName } from '../store/state.ts';
+import { printable } from '../../core/text/printable.ts';
 import { ErrorLine } from './ErrorLine.tsx';
 
 /** `webkitdirectory` is not in React's input attributes. */
@@ -37,6 +38,34 @@ function Summary({ s }: { s: SlotSummary }) {
       <dt>Tokenizer</dt>
       <dd>{s.tokenizer.length > 0 ? s.tokenizer.join(', ') : 'none'}</dd>
     </dl>
+  );
+}
+
+/** Whether the vector slot's checkpoint is a stored vector (core's `vectorOrigin`), and the confirmation an unmarked one needs. */
+function VectorOrigin({ summary }: { summary: SlotSummary }) {
+  const confirmed = useStudio((s) => s.vectorConfirmed);
+  const busy = useStudio(isBusy);
+  const { confirmVector } = useActions();
+  const { kind, reason, recipe } = summary.vector;
+  if (kind === 'vector') {
+    return (
+      <p className="vector-origin small" data-testid="vector-origin" data-kind={kind} title={recipe ? printable(recipe) : undefined}>
+        A reasoning vector written by rvs extract (its recipe is recorded).
+      </p>
+    );
+  }
+  return (
+    <div className="vector-origin" data-testid="vector-origin" data-kind={kind}>
+      <p className={kind === 'unmarked' ? 'warning-line' : 'error-line'} role="alert">
+        {kind === 'unmarked' ? 'Check: ' : 'Refused: '}“{printable(summary.name)}” {printable(reason ?? '')}.
+      </p>
+      {kind === 'unmarked' && (
+        <label className="toggle">
+          <input type="checkbox" checked={confirmed} disabled={busy} onChange={(e) => confirmVector(e.target.checked)} />
+          It is a vector (θ_GRPO − θ_SFT, from another tool): merge and evaluate with it
+        </label>
+      )}
+    </div>
   );
 }
 
@@ -72,11 +101,12 @@ export function CheckpointSlot({ slot }: { slot: SlotId }) {
     }
   };
 
+  /** A folder input (its files carry the folder's path) or a plain multi-file input (a checkpoint as a set of files). */
   const onFiles = (event: ChangeEvent<HTMLInputElement>) => {
     setLocalError(null);
     const files = [...(event.target.files ?? [])] as FileLike[];
     event.target.value = '';
-    if (files.length > 0) openSlot(slot, { kind: 'files', files }, 'files', `${files.length} files`).catch(fail);
+    if (files.length > 0) openSlot(slot, { kind: 'files', files, name: 'selected files' }, 'files', `${files.length} file${files.length === 1 ? '' : 's'}`).catch(fail);
   };
 
   const remembered = state.status === 'empty' || state.status === 'error' ? state.remembered : null;
@@ -107,20 +137,26 @@ export function CheckpointSlot({ slot }: { slot: SlotId }) {
       </header>
       {state.status === 'ready' && (
         <>
-          <p className="slot-name" title={state.summary.name}>
-            {state.summary.name}
+          <p className="slot-name" title={printable(state.summary.name)}>
+            {printable(state.summary.name)}
             {state.origin === 'demo' && <span className="badge">demo</span>}
           </p>
           <Summary s={state.summary} />
+          {slot === 'vector' && <VectorOrigin summary={state.summary} />}
         </>
       )}
       {state.status === 'loading' && (
         <p className="muted" role="status">
-          Reading {state.label}…
+          Reading {printable(state.label)}…
         </p>
       )}
-      {state.status !== 'ready' && state.status !== 'loading' && <p className="drop-hint">Drop a checkpoint folder here</p>}
+      {state.status !== 'ready' && state.status !== 'loading' && <p className="drop-hint">Drop a checkpoint folder (or its files) here</p>}
       <ErrorLine>{state.status === 'error' ? state.error : localError}</ErrorLine>
+      {state.status === 'ready' && state.error && !localError && (
+        <p className="error-line" role="alert" data-testid="slot-load-error">
+          {printable(state.error)} <span className="muted">(“{printable(state.summary.name)}” is still loaded.)</span>
+        </p>
+      )}
       <div className="slot-actions">
         {remembered && (
           <button type="button" onClick={() => void reopenSlot(slot)} disabled={busy}>
@@ -130,9 +166,13 @@ export function CheckpointSlot({ slot }: { slot: SlotId }) {
         <button type="button" onClick={() => void onOpenFolder()} disabled={busy || !canPickFolders()} title={canPickFolders() ? undefined : 'This browser cannot open folders; choose the files instead.'}>
           Open folder…
         </button>
-        <label className={`button file-button${busy ? ' disabled' : ''}`}>
-          Choose files
+        <label className={`button file-button${busy ? ' disabled' : ''}`} title="A checkpoint folder, with an input that takes folders">
+          Choose folder
           <input className="visually-hidden" type="file" multiple {...DIRECTORY_INPUT} onChange={onFiles} disabled={busy} />
+        </label>
+        <label className={`button file-button${busy ? ' disabled' : ''}`} title="The checkpoint's files: config.json, the .safetensors shards (and their index), tokenizer files">
+          Choose files
+          <input className="visually-hidden" type="file" multiple onChange={onFiles} disabled={busy} />
         </label>
       </div>
     </section>

@@ -3,6 +3,7 @@ import type { CompatIssue } from '../../core/checkpoint/compat.ts';
 import { useStudio } from '../StoreProvider.tsx';
 import { roleName, slotName } from '../store/state.ts';
 import { ErrorLine } from './ErrorLine.tsx';
+import { printable } from '../../core/text/printable.ts';
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 const SHOWN = 200;
@@ -82,8 +83,8 @@ function IssueRow({ issue }: { issue: CompatIssue }) {
   return (
     <tr className={`issue-${issue.severity}`}>
       <td>{issue.severity === 'error' ? 'blocks' : issue.severity}</td>
-      <td className="mono tensor-name">{what}</td>
-      <td>{message}</td>
+      <td className="mono tensor-name">{printable(what)}</td>
+      <td>{printable(message)}</td>
     </tr>
   );
 }

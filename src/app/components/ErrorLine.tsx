@@ -1,9 +1,11 @@
-/** An error as one readable line. */
+import { printable } from '../../core/text/printable.ts';
+
+/** An error as one readable line (control characters from names in files shown escaped). */
 export function ErrorLine({ children }: { children: string | null | undefined }) {
   if (!children) return null;
   return (
     <p className="error-line" role="alert">
-      {children}
+      {printable(children)}
     </p>
   );
 }

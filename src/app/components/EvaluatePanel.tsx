@@ -3,8 +3,11 @@ import { useEffect, useState, type ChangeEvent } from 'react';
 import { BENCHMARKS, type Benchmark } from '../../browser/shared/benchmarks.ts';
 import type { DataFile, DataRole, SweepSnapshot } from '../../browser/shared/engine-api.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
+import { NextStepHint, nextProps, useIsNext } from './Guide.tsx';
 import { formatAlpha, formatBytes, formatSeconds } from '../format.ts';
-import { parseAlphas } from '../store/evaluation.ts';
+import { DEFAULT_EVAL_SETTINGS, evalSettingsProblem, fieldProblem, parseAlphas, sweepBlocker } from '../store/evaluation.ts';
+import type { Report } from '../../core/report/schema.ts';
+import { printable } from '../../core/text/printable.ts';
 import { isBusy, mergeBlocker } from '../store/state.ts';
 import { ErrorLine } from './ErrorLine.tsx';
 import { HubDataButton, HubDataStatus } from './HubData.tsx';
@@ -19,7 +22,18 @@ function measure(p: SweepSnapshot): Measure {
   if (p.phase === 'loading') return { done: p.loadBytesDone, total: p.loadBytesTotal, detail: `Loading the model: ${formatBytes(p.loadBytesDone)} of ${formatBytes(p.loadBytesTotal)} to the GPU` };
   const rate = p.evalSeconds > 0 ? p.newTokens / p.evalSeconds : 0;
   const where = p.task === null ? 'starting' : `α ${formatAlpha(p.alpha ?? 0)} · ${p.task} ${p.done}/${p.total}`;
-  return { done: p.fraction, total: 1, detail: `Run ${Math.min(p.run + 1, p.runs)}/${p.runs}: ${where} · ${rate.toFixed(1)} tokens/s` };
+  const items = p.itemsTotal !== undefined ? ` · ${p.itemsDone ?? 0}/${p.itemsTotal} items in all` : '';
+  // The estimate comes from the engine (measured item times over the whole remaining plan), not from elapsed time.
+  return { done: p.fraction, total: 1, eta: p.etaSeconds ?? null, detail: `Run ${Math.min(p.run + 1, p.runs)}/${p.runs}: ${where}${items} · ${rate.toFixed(1)} tokens/s` };
+}
+
+/** "12 runs (3 α × 4 tasks)": the (α, task) runs the progress counted; a group's aggregate (BBH) is not a run of its own. */
+export function runsLine(report: Report): string {
+  const runs = report.runs.filter((r) => r.config['group'] !== true);
+  const alphas = new Set(runs.map((r) => r.alpha)).size;
+  const tasks = new Set(runs.map((r) => r.task)).size;
+  const groups = report.runs.length - runs.length;
+  return `${runs.length} run${runs.length === 1 ? '' : 's'} (${alphas} α × ${tasks} task${tasks === 1 ? '' : 's'})${groups > 0 ? ` and ${groups} group score${groups === 1 ? '' : 's'}` : ''}`;
 }
 
 function dataFiles(event: ChangeEvent<HTMLInputElement>): DataFile[] {
@@ -65,12 +79,13 @@ function BenchmarkRow({ b }: { b: Benchmark }) {
         </label>
       </td>
       <td className="data-cell">
-        {data?.status === 'loading' && <span role="status">Reading {data.label}…</span>}
+        {data?.status === 'loading' && <span role="status">Reading {printable(data.label)}…</span>}
         {summary && (
           <span data-testid={`data-${b.id}`}>
             {summary.items} items
-            {b.group ? ` in ${summary.tasks.length} subtask${summary.tasks.length === 1 ? '' : 's'}` : ` from ${summary.tasks[0]?.data ?? '—'}`}
-            {fewshot && !b.group ? ` · few-shot: ${fewshot}` : ''}
+            {b.group ? ` in ${summary.tasks.length} subtask${summary.tasks.length === 1 ? '' : 's'}` : ` from ${printable(summary.tasks[0]?.data ?? '—')}`}
+            {fewshot && !b.group ? ` · few-shot: ${printable(fewshot)}` : ''}
+            {b.group && summary.tasks.some((t) => t.fewshot === null) ? ` · ${summary.tasks.filter((t) => t.fewshot === null).length} without cot-prompts` : ''}
             {summary.ignored.length > 0 ? ` · ${summary.ignored.length} file${summary.ignored.length === 1 ? '' : 's'} ignored` : ''}
           </span>
         )}
@@ -108,28 +123,27 @@ function BenchmarkRow({ b }: { b: Benchmark }) {
   );
 }
 
-function OptionalNumber({ label, value, onChange, min, hint }: { label: string; value: number | null; onChange: (x: number | null) => void; min: number; hint: string }) {
+/** A whole-number field: blank is the default (`hint`); what is typed goes to the store as it is, and the store says whether it can be used (`problem`). */
+function OptionalNumber({ label, value, onChange, min, hint, problem, help }: { label: string; value: number | null; onChange: (x: number | null) => void; min: number; hint: string; problem: string | null; help?: string }) {
   const [text, setText] = useState(value === null ? '' : String(value));
   const parsed = text.trim() === '' ? null : Number(text);
   useEffect(() => {
     // The value changed elsewhere (the demo's settings): show it.
     if (parsed !== value) setText(value === null ? '' : String(value));
   }, [value]);
-  const invalid = parsed !== null && !(Number.isInteger(parsed) && parsed >= min);
   return (
-    <label>
+    <label title={problem ?? help}>
       {label}
       <input
         type="number"
         min={min}
         step={1}
         placeholder={hint}
-        aria-invalid={invalid || undefined}
+        aria-invalid={problem !== null || undefined}
         value={text}
         onChange={(e) => {
           setText(e.target.value);
-          const x = e.target.value.trim() === '' ? null : Number(e.target.value);
-          if (x === null || (Number.isInteger(x) && x >= min)) onChange(x);
+          onChange(e.target.value.trim() === '' ? null : Number(e.target.value));
         }}
       />
     </label>
@@ -141,17 +155,36 @@ function Settings() {
   const busy = useStudio(isBusy);
   const { setEvalSettings } = useActions();
   const alphas = parseAlphas(s.alphasText);
+  const problem = evalSettingsProblem(s);
   return (
-    <fieldset className="eval-settings" disabled={busy}>
+    <fieldset className="eval-settings" disabled={busy} title={busy ? 'Locked while a job runs.' : undefined}>
       <legend>Settings</legend>
-      <label>
+      <label title="Numbers and ranges start:stop:step, e.g. -1, 0, 0.5, 1 or -1:1:0.25 (each |α| ≤ 100)">
         α values
         <input type="text" value={s.alphasText} aria-invalid={'error' in alphas || undefined} onChange={(e) => setEvalSettings({ alphasText: e.target.value })} />
       </label>
-      <OptionalNumber label="Items per benchmark" value={s.limit} min={1} hint="all" onChange={(limit) => setEvalSettings({ limit })} />
-      <OptionalNumber label="Few-shot" value={s.numFewshot} min={0} hint="task’s" onChange={(numFewshot) => setEvalSettings({ numFewshot })} />
-      <OptionalNumber label="Max new tokens" value={s.maxNewTokens} min={1} hint="task’s" onChange={(maxNewTokens) => setEvalSettings({ maxNewTokens })} />
-      <OptionalNumber label="Batch size" value={s.batchSize} min={1} hint="4" onChange={(b) => setEvalSettings({ batchSize: b ?? 1 })} />
+      <span className="muted small" data-testid="alpha-count">
+        {'error' in alphas ? '' : `${alphas.alphas.length} α`}
+      </span>
+      <OptionalNumber
+        label="Items per benchmark (BBH: per subtask)"
+        value={s.limit}
+        min={1}
+        hint="all"
+        problem={fieldProblem(s, 'limit')}
+        help="Counted per task: BIG-Bench Hard takes this many items from each of its subtasks."
+        onChange={(limit) => setEvalSettings({ limit })}
+      />
+      <label>
+        Which items
+        <select value={s.limitMode} disabled={s.limit === null} onChange={(e) => setEvalSettings({ limitMode: e.target.value as 'seeded' | 'first' })}>
+          <option value="seeded">a seeded sample (the same at every α)</option>
+          <option value="first">the first N (the harness’s --limit)</option>
+        </select>
+      </label>
+      <OptionalNumber label="Few-shot" value={s.numFewshot} min={0} hint="task’s" problem={fieldProblem(s, 'numFewshot')} onChange={(numFewshot) => setEvalSettings({ numFewshot })} />
+      <OptionalNumber label="Max new tokens" value={s.maxNewTokens} min={1} hint="task’s" problem={fieldProblem(s, 'maxNewTokens')} onChange={(maxNewTokens) => setEvalSettings({ maxNewTokens })} />
+      <OptionalNumber label="Batch size" value={s.batchSize} min={1} hint="4" problem={fieldProblem(s, 'batchSize')} onChange={(b) => setEvalSettings({ batchSize: b ?? DEFAULT_EVAL_SETTINGS.batchSize })} />
       <label className="toggle">
         <input type="checkbox" checked={s.chat} onChange={(e) => setEvalSettings({ chat: e.target.checked })} />
         Use the chat template
@@ -167,7 +200,7 @@ function Settings() {
         Reasoning prefix
         <input type="text" value={s.prefix} placeholder="none (the harness’s --system_instruction)" onChange={(e) => setEvalSettings({ prefix: e.target.value })} />
       </label>
-      {'error' in alphas && <p className="error-line">{alphas.error}</p>}
+      {problem && <p className="error-line" data-testid="settings-problem">{problem}</p>}
     </fieldset>
   );
 }
@@ -184,15 +217,17 @@ export function FallbackNote() {
 }
 
 export function EvaluatePanel() {
+  const isNext = useIsNext('sweep');
   const sweep = useStudio((s) => s.sweep);
-  const blocker = useStudio(mergeBlocker);
+  const blocker = useStudio((s) => mergeBlocker(s) ?? sweepBlocker(s.evalSettings));
   const busy = useStudio(isBusy);
   const { runSweep } = useActions();
   return (
-    <section className="panel" aria-labelledby="evaluate-heading">
+    <section {...nextProps(isNext, 'sweep')} aria-labelledby="evaluate-heading">
       <header className="panel-head">
         <h2 id="evaluate-heading">Evaluate</h2>
       </header>
+      <NextStepHint step="sweep" />
       <p className="panel-help">
         Benchmarks run as lm-evaluation-harness runs them, for each α on one loaded model (the merge panel’s rules apply). Data stays on this machine.
       </p>
@@ -217,9 +252,13 @@ export function EvaluatePanel() {
           Run sweep
         </button>
         <ResumeSweep />
-        {blocker && <span className="muted">{blocker}</span>}
+        {blocker && (
+          <span className="muted" data-testid="sweep-blocker">
+            {blocker}
+          </span>
+        )}
       </div>
-      <JobProgress job={sweep} jobKey="sweep" label="Sweep progress" measure={measure} cancelled="Cancelled — the items done so far stay in the report." done={(r) => `Sweep finished: ${r.runs.length} runs in ${formatSeconds(r.timings['totalSeconds'] ?? 0)} (${throughputLine(sweepThroughput(r))}).`} />
+      <JobProgress job={sweep} jobKey="sweep" label="Sweep progress" measure={measure} cancelled="Cancelled — the items done so far stay in the report." done={(r) => `Sweep finished: ${runsLine(r)} in ${formatSeconds(r.timings['totalSeconds'] ?? 0)} (${throughputLine(sweepThroughput(r))}).`} />
     </section>
   );
 }

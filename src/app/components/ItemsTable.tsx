@@ -1,8 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Report } from '../../core/report/schema.ts';
-import { formatAlpha } from '../format.ts';
 import { compareRows, isFailure, itemRows, sampleRuns, type CompareRow, type ItemRow } from '../store/report-view.ts';
+import { alphaDecimals, formatAlphaAt } from '../store/scores.ts';
 
 /** Model-written text, shown as text: the end of long prompts (what the model continued). */
 function Clip({ text, tail }: { text: string | null; tail?: boolean }) {
@@ -43,6 +43,9 @@ export function ItemsTable({ report }: { report: Report }) {
   const alphas = current?.alphas ?? [];
   const a = alpha !== null && alphas.includes(alpha) ? alpha : (alphas[0] ?? null);
   const b = other !== null && alphas.includes(other) && other !== a ? other : null;
+  // As many decimals as it takes to tell the measured α apart.
+  const decimals = alphaDecimals(alphas);
+  const formatAlpha = (x: number) => formatAlphaAt(x, decimals);
 
   const rows: (ItemRow | CompareRow)[] = useMemo(() => {
     if (!current || a === null) return [];

@@ -21,6 +21,8 @@ export interface Measure {
   readonly done: number;
   readonly total: number;
   readonly detail: string;
+  /** Seconds left as the job itself estimates them (a sweep: measured item times over its plan); absent: from elapsed time and done/total. */
+  readonly eta?: number | null;
 }
 
 function mergeMeasure(p: MergeProgress): Measure {
@@ -53,7 +55,7 @@ export function JobProgress<R, P = MergeProgress>({
   if (job.status === 'idle') return null;
   const m = job.progress === null ? null : (measure ?? (mergeMeasure as unknown as (p: P) => Measure))(job.progress);
   const fraction = m && m.total > 0 ? m.done / m.total : 0;
-  const left = m ? eta(m.done, m.total, elapsed) : null;
+  const left = m ? (m.eta !== undefined ? m.eta : eta(m.done, m.total, elapsed)) : null;
   return (
     <div className="job">
       {running && (
@@ -61,7 +63,7 @@ export function JobProgress<R, P = MergeProgress>({
           <progress aria-label={label} max={1} value={fraction} />
           <span className="job-detail" role="status">
             {m ? m.detail : 'Starting…'}
-            {left !== null ? ` · about ${formatSeconds(left)} left` : ''}
+            {left !== null && left > 0 ? ` · about ${formatSeconds(left)} left` : ''}
           </span>
           <button type="button" onClick={() => cancel(jobKey)}>
             Cancel

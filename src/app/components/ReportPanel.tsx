@@ -1,24 +1,16 @@
 import { weightArithmeticOf } from '../../core/eval/run-evaluation.ts';
-import { Fragment, useState, type ChangeEvent, type DragEvent } from 'react';
+import { Fragment, useMemo, useState, type ChangeEvent, type DragEvent } from 'react';
 import type { Report } from '../../core/report/schema.ts';
+import { downloadReport } from '../download.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
 import { formatSeconds } from '../format.ts';
+import { BASELINE_ALPHA, reportStatus, type NamedReport } from '../store/scores.ts';
+import type { ShownReport } from '../store/state.ts';
 import { ErrorLine } from './ErrorLine.tsx';
 import { ItemsTable } from './ItemsTable.tsx';
-import { ScoresTable, SweepChart } from './SweepChart.tsx';
-
-/** Downloads the report as JSON (a Blob URL, revoked once the download has started). */
-function download(report: Report): void {
-  const blob = new Blob([`${JSON.stringify(report, null, 2)}\n`], { type: 'application/json' });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = `rvs-report-${report.createdAt.replace(/[:.]/g, '-')}.json`;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+import { ScoresTable } from './ScoresTable.tsx';
+import { StatusBadge } from './StatusBadge.tsx';
+import { SweepChart } from './SweepChart.tsx';
 
 async function readFile(event: ChangeEvent<HTMLInputElement>): Promise<{ text: string; name: string } | null> {
   const file = event.target.files?.[0];
@@ -63,23 +55,37 @@ function Provenance({ report }: { report: Report }) {
   );
 }
 
+/** The shown report and the overlays under names that tell them apart ("a.json", "a.json (2)"). */
+function named(shown: ShownReport, overlays: readonly ShownReport[], sweeping: boolean): NamedReport[] {
+  const seen = new Map<string, number>();
+  return [shown, ...overlays].map((s) => {
+    const base = s.origin === 'sweep' ? (sweeping ? 'this sweep (running)' : 'this sweep') : s.name;
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return { name: n === 1 ? base : `${base} (${n})`, report: s.report };
+  });
+}
+
 export function ReportPanel() {
   const shown = useStudio((s) => s.shown);
-  const overlay = useStudio((s) => s.overlay);
+  const overlays = useStudio((s) => s.overlays);
   const reportError = useStudio((s) => s.reportError);
   const sweeping = useStudio((s) => s.sweep.status === 'running');
   const { openReport, clearOverlay } = useActions();
   const [dragging, setDragging] = useState(false);
+  const [baseline, setBaseline] = useState(false);
+  const reports = useMemo(() => (shown ? named(shown, overlays, sweeping) : []), [shown, overlays, sweeping]);
+  const hasBaseline = reports.some((r) => r.report.runs.some((run) => run.alpha === BASELINE_ALPHA));
 
   const open = (as: 'shown' | 'overlay') => async (event: ChangeEvent<HTMLInputElement>) => {
     const file = await readFile(event);
-    if (file) openReport(file.text, file.name, as);
+    if (file) void openReport(file.text, file.name, as);
   };
   const onDrop = async (event: DragEvent<HTMLElement>) => {
     event.preventDefault();
     setDragging(false);
     const file = event.dataTransfer.files[0];
-    if (file) openReport(await file.text(), file.name, shown ? 'overlay' : 'shown');
+    if (file) void openReport(await file.text(), file.name, shown ? 'overlay' : 'shown');
   };
   const exportable = shown !== null && !(shown.origin === 'sweep' && sweeping);
 
@@ -103,7 +109,7 @@ export function ReportPanel() {
         A sweep’s results, or an rvs-report/1 file (open it, or drop it here; a second one is overlaid). Reports are validated and shown as text.
       </p>
       <div className="actions">
-        <button type="button" className="primary" disabled={!exportable} onClick={() => shown && download(shown.report)}>
+        <button type="button" className="primary" disabled={!exportable} onClick={() => shown && downloadReport(shown.report)}>
           Export report
         </button>
         <label className="button file-button">
@@ -114,21 +120,40 @@ export function ReportPanel() {
           Overlay a report
           <input className="visually-hidden" type="file" accept=".json,application/json" aria-label="Overlay a report" disabled={!shown} onChange={(e) => void open('overlay')(e)} />
         </label>
-        {overlay && (
-          <button type="button" className="link" onClick={clearOverlay}>
-            Remove overlay ({overlay.name})
+        {overlays.length > 1 && (
+          <button type="button" className="link" onClick={() => clearOverlay()}>
+            Remove the overlays
           </button>
         )}
       </div>
       <ErrorLine>{reportError}</ErrorLine>
       {shown ? (
         <div className="report-view" data-origin={shown.origin}>
-          <p className="muted small" data-testid="report-name">
-            Showing {shown.origin === 'sweep' ? (sweeping ? 'this sweep (running)' : 'this sweep') : shown.name}
-            {overlay ? `, overlaid with ${overlay.name}` : ''}
+          <p className="report-title">
+            <span className="muted small" data-testid="report-name">
+              Showing {reports[0]!.name}
+              {overlays.length > 0 ? `, overlaid with ${reports.slice(1).map((r) => r.name).join(', ')}` : ''}
+            </span>{' '}
+            <StatusBadge status={sweeping && shown.origin === 'sweep' ? 'partial' : reportStatus(shown.report)} />
           </p>
-          <SweepChart report={shown.report} overlay={overlay?.report ?? null} overlayName={overlay?.name ?? null} />
-          <ScoresTable report={shown.report} />
+          {overlays.length > 0 && (
+            <ul className="overlays" aria-label="Overlays">
+              {reports.slice(1).map((o, i) => (
+                <li key={`${i}-${o.name}`}>
+                  {o.name} <StatusBadge status={reportStatus(o.report)} />{' '}
+                  <button type="button" className="link" onClick={() => clearOverlay(i)}>
+                    Remove overlay ({o.name})
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <label className="toggle">
+            <input type="checkbox" checked={baseline && hasBaseline} disabled={!hasBaseline} onChange={(e) => setBaseline(e.target.checked)} />
+            Baseline α = 0 and Δ from it{hasBaseline ? '' : ' (no run at α = 0)'}
+          </label>
+          <SweepChart reports={reports} baseline={baseline && hasBaseline} />
+          <ScoresTable reports={reports} baseline={baseline && hasBaseline} />
           <Provenance report={shown.report} />
           <ItemsTable report={shown.report} />
         </div>

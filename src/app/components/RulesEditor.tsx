@@ -1,17 +1,57 @@
+import type { SlotSummary } from '../../browser/shared/engine-api.ts';
 import { TENSOR_GROUPS } from '../../core/merge/recipe.ts';
+import { printable } from '../../core/text/printable.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
-import { GROUP_IDS, GROUP_LABELS, type RuleMode } from '../store/settings.ts';
+import { GROUP_IDS, GROUP_LABELS, patternMatches, type RuleMode } from '../store/settings.ts';
+import { isBusy, type StudioState } from '../store/state.ts';
 import { NumberField } from './NumberField.tsx';
 
 const MODE_LABELS: Record<RuleMode, string> = { inherit: 'use α', alpha: 'own α', exclude: 'exclude (keep target)' };
 
-/** Per-group α overrides and exclusions, then patterns; the last matching rule wins. */
+/** The checkpoint whose tensor names rules are matched against: the target (the merge's base), else another loaded one. */
+function namesSource(s: StudioState): { readonly role: string; readonly names: readonly string[] } | null {
+  for (const [slot, role] of [['target', 'the target'], ['sft', 'SFT'], ['grpo', 'GRPO'], ['vector', 'the vector']] as const) {
+    const state = s.slots[slot];
+    if (state.status === 'ready') return { role, names: (state.summary as SlotSummary).tensorNames };
+  }
+  return null;
+}
+
+/** How many tensors a rule's patterns match, with a preview; "matches nothing" said plainly. */
+function Matches({ patterns, label }: { patterns: readonly string[]; label: string }) {
+  const source = useStudio(namesSource);
+  if (!source || patterns.every((p) => p.trim() === '')) return null;
+  const { count, preview } = patternMatches(patterns, source.names);
+  if (count === 0) {
+    return (
+      <span className="warning-line small" data-testid="pattern-matches" data-count={0} role="status" aria-label={`${label} matches`}>
+        matches no tensor of {source.role}
+      </span>
+    );
+  }
+  return (
+    <details className="matches small" data-testid="pattern-matches" data-count={count}>
+      <summary aria-label={`${label} matches`}>
+        matches {count} of {source.names.length} tensors of {source.role}
+      </summary>
+      <ul className="mono">
+        {preview.map((n) => (
+          <li key={n}>{printable(n)}</li>
+        ))}
+        {count > preview.length && <li className="muted">… and {count - preview.length} more</li>}
+      </ul>
+    </details>
+  );
+}
+
+/** Per-group α overrides and exclusions, then patterns; the last matching rule wins. Locked while a job runs. */
 export function RulesEditor() {
   const groups = useStudio((s) => s.settings.groups);
   const patterns = useStudio((s) => s.settings.patterns);
+  const busy = useStudio(isBusy);
   const { setGroup, addPattern, updatePattern, removePattern } = useActions();
   return (
-    <fieldset className="rules">
+    <fieldset className="rules" disabled={busy}>
       <legend>Per-group α and exclusions</legend>
       <table>
         <tbody>
@@ -33,7 +73,9 @@ export function RulesEditor() {
                   </select>
                 </td>
                 <td>{g.mode === 'alpha' && <NumberField label={`${label} α`} value={g.alpha} step={0.01} onChange={(alpha) => setGroup(group, { alpha })} />}</td>
-                <td className="mono muted">{TENSOR_GROUPS[group].join('  ')}</td>
+                <td className="mono muted">
+                  {TENSOR_GROUPS[group].join('  ')} <Matches patterns={TENSOR_GROUPS[group]} label={label} />
+                </td>
               </tr>
             );
           })}
@@ -52,6 +94,7 @@ export function RulesEditor() {
                 </td>
                 <td>{p.mode === 'alpha' && <NumberField label={`${label} α`} value={p.alpha} step={0.01} onChange={(alpha) => updatePattern(p.id, { alpha })} />}</td>
                 <td>
+                  <Matches patterns={[p.pattern]} label={label} />{' '}
                   <button type="button" className="link" aria-label={`Remove pattern ${i + 1}`} onClick={() => removePattern(p.id)}>
                     Remove
                   </button>
@@ -64,7 +107,7 @@ export function RulesEditor() {
       <button type="button" onClick={addPattern}>
         Add pattern
       </button>
-      <span className="muted small"> Glob on tensor names: * any characters, ? one. Later rows win.</span>
+      <span className="muted small"> Glob on tensor names: * any characters (dots included), ? one. Later rows win. A new pattern’s own α starts at the current α.</span>
     </fieldset>
   );
 }

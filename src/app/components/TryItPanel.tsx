@@ -1,7 +1,9 @@
 import { useState } from 'react';
 import type { GenerateOutcome, GenerateSnapshot } from '../../browser/shared/engine-api.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
+import { NextStepHint, nextProps, useIsNext } from './Guide.tsx';
 import { formatAlpha, formatBytes } from '../format.ts';
+import { visibleText } from '../visible-text.ts';
 import { isBusy, mergeBlocker } from '../store/state.ts';
 import { FallbackNote } from './EvaluatePanel.tsx';
 import { JobProgress, type Measure } from './JobProgress.tsx';
@@ -10,6 +12,31 @@ function measure(p: GenerateSnapshot): Measure {
   if (p.phase === 'loading') return { done: p.loadBytesDone, total: p.loadBytesTotal, detail: `Loading the model: ${formatBytes(p.loadBytesDone)} of ${formatBytes(p.loadBytesTotal)} to the GPU` };
   if (p.phase === 'applying') return { done: 0, total: 0, detail: 'Applying α…' };
   return { done: 0, total: 0, detail: `Generating: ${p.tokens} tokens` };
+}
+
+/** The output with whitespace and control characters visible, and a note when it is empty or only whitespace. */
+function GeneratedText({ text, show }: { text: string; show: boolean }) {
+  const visible = visibleText(text);
+  return (
+    <>
+      <output className="generated" aria-label="Generated text" aria-live="polite" data-raw-length={text.length}>
+        {visible.parts.map((p, i) =>
+          p.mark ? (
+            <span key={i} className="ws-mark" aria-hidden="true">
+              {p.text}
+            </span>
+          ) : (
+            p.text
+          ),
+        )}
+      </output>
+      {show && visible.note && (
+        <p className="muted small" data-testid="output-note">
+          {visible.note}
+        </p>
+      )}
+    </>
+  );
 }
 
 const ms = (x: number) => `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`;
@@ -40,6 +67,7 @@ export function EngineCounters() {
 }
 
 export function TryItPanel() {
+  const isNext = useIsNext('tryIt');
   const tryIt = useStudio((s) => s.tryIt);
   const alpha = useStudio((s) => s.settings.alpha);
   const blocker = useStudio(mergeBlocker);
@@ -52,10 +80,11 @@ export function TryItPanel() {
   const text = running ? (tryIt.progress?.text ?? '') : tryIt.status === 'done' ? (tryIt.result?.text ?? '') : '';
 
   return (
-    <section className="panel" aria-labelledby="tryit-heading">
+    <section {...nextProps(isNext, 'tryIt')} aria-labelledby="tryit-heading">
       <header className="panel-head">
         <h2 id="tryit-heading">Try it</h2>
       </header>
+      <NextStepHint step="tryIt" />
       <p className="panel-help">Generates from a prompt with the merge panel’s α ({formatAlpha(alpha)}) and rules, greedily. The model stays loaded: a new α re-runs only the merge kernel.</p>
       <FallbackNote />
       <form
@@ -85,9 +114,7 @@ export function TryItPanel() {
         </div>
       </form>
       <JobProgress job={tryIt} jobKey="tryIt" label="Generation progress" measure={measure} cancelled="Cancelled." />
-      <output className="generated" aria-label="Generated text" aria-live="polite">
-        {text}
-      </output>
+      <GeneratedText text={text} show={tryIt.status === 'done'} />
       {tryIt.status === 'done' && tryIt.result && <Timing o={tryIt.result} />}
       <EngineCounters />
     </section>

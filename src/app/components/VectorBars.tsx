@@ -1,3 +1,4 @@
+import { printable } from '../../core/text/printable.ts';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { VectorSummary } from '../../core/merge/vector-stats.ts';
 import { formatValue } from '../format.ts';
@@ -25,7 +26,7 @@ export function VectorBars({ summary }: { summary: VectorSummary }) {
   const metric = metricOf(summary);
   const perLayer = summary.layers.map((layer, i) => ({ name: String(layer), value: metric.value(summary.perLayer[i]!) }));
   const perModule = summary.modules.map((m, j) => ({ name: moduleLabel(m), value: metric.value(summary.perModule[j]!) }));
-  const other = summary.other.map((o) => ({ name: o.name.replace(/^model\./, '').replace(/\.weight$/, ''), value: metric.value(o) }));
+  const other = summary.other.map((o) => ({ name: printable(o.name.replace(/^model\./, '').replace(/\.weight$/, '')), value: metric.value(o) }));
   return (
     <div className="bars-row">
       <Bars title={`${metric.label} per layer`} data={perLayer} metric={metric.label} />

@@ -1,9 +1,10 @@
 import type { NormSummary, VectorSummary } from '../../core/merge/vector-stats.ts';
+import { printable } from '../../core/text/printable.ts';
 import { formatValue } from '../format.ts';
 
 /** "self_attn.q_proj" → "q_proj"; norms keep their names. */
 export function moduleLabel(module: string): string {
-  return module.replace(/^(self_attn|mlp|attention|feed_forward)\./, '');
+  return printable(module.replace(/^(self_attn|mlp|attention|feed_forward)\./, ''));
 }
 
 /** The value a chart shows: ‖v‖/‖θ_SFT‖ where θ_SFT is known, else ‖v‖. */

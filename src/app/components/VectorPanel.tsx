@@ -3,10 +3,12 @@ import { asDirectory, canPickFolders, pickFolder } from '../../browser/page/pick
 import { largestTensors } from '../../core/merge/vector-stats.ts';
 import type { VectorAnalysis } from '../../browser/shared/engine-api.ts';
 import { useActions, useStudio } from '../StoreProvider.tsx';
+import { NextStepHint, nextProps, useIsNext } from './Guide.tsx';
 import { formatBytes, formatPercent, formatSeconds, formatValue } from '../format.ts';
 import { errorLine } from '../store/jobs.ts';
 import { analysisBlocker, isBusy } from '../store/state.ts';
 import { ErrorLine } from './ErrorLine.tsx';
+import { printable } from '../../core/text/printable.ts';
 import { JobProgress } from './JobProgress.tsx';
 import { VectorBars } from './VectorBars.tsx';
 import { VectorHeatmap } from './VectorHeatmap.tsx';
@@ -31,7 +33,7 @@ function LargestTensors({ analysis }: { analysis: VectorAnalysis }) {
       <tbody>
         {top.map((t) => (
           <tr key={t.name}>
-            <td className="mono">{t.name}</td>
+            <td className="mono">{printable(t.name)}</td>
             <td>{formatValue(t.normV)}</td>
             {ref && <td>{formatValue(t.relative)}</td>}
             <td>{formatValue(t.maxAbsV)}</td>
@@ -44,6 +46,7 @@ function LargestTensors({ analysis }: { analysis: VectorAnalysis }) {
 }
 
 export function VectorPanel() {
+  const isNext = useIsNext('extract');
   const analysis = useStudio((s) => s.analysis);
   const vectorSave = useStudio((s) => s.vectorSave);
   const useVector = useStudio((s) => s.useVector);
@@ -65,10 +68,11 @@ export function VectorPanel() {
   };
 
   return (
-    <section className="panel" aria-labelledby="vector-heading">
+    <section {...nextProps(isNext, 'extract')} aria-labelledby="vector-heading">
       <header className="panel-head">
         <h2 id="vector-heading">Vector</h2>
       </header>
+      <NextStepHint step="extract" />
       <p className="panel-help">
         {useVector
           ? 'Reads the saved vector once and shows where it is large (‖v‖; ratios need θ_SFT).'

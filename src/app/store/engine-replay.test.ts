@@ -7,9 +7,10 @@ import type { SlotSource, StudioEngine } from '../../browser/shared/engine-api.t
 import type { FileLike } from '../../browser/shared/fs-access.ts';
 import { ENGINE_METHODS } from '../../browser/shared/wire.ts';
 import { Engine } from '../../browser/worker/engine.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
 import { replayingEngine } from './engine-replay.ts';
 
-const newEngine = () => new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' } });
+const newEngine = () => new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' }, demoFiles: readDemoFile });
 
 async function filesOf(member: FamilyMember): Promise<SlotSource> {
   const folder = new MemoryFolder(member);

@@ -8,9 +8,13 @@ import { parseReport, type Report } from '../../core/report/schema.ts';
 import { applyEvent, sweepRequestOf } from './evaluation.ts';
 import { errorLine, idleJob, type createJobRunner } from './jobs.ts';
 import { mergeRecipeOf, rulesOf } from './settings.ts';
-import { mergeBlocker, type StudioActions, type StudioState } from './state.ts';
+import type { runActions } from './run-actions.ts';
+import { withStatus } from './run-actions.ts';
+import type { RunStatus } from './scores.ts';
+import { mergeBlocker, type ShownReport, type StudioActions, type StudioState } from './state.ts';
 
 type Jobs = ReturnType<typeof createJobRunner<StudioState>>;
+type Runs = Pick<ReturnType<typeof runActions>, 'keepOpened' | 'sweepRecorder'>;
 
 const BUSY = 'Wait for the running job to finish, or cancel it.';
 
@@ -19,7 +23,7 @@ type EvalActions = Pick<
   'setEvalSettings' | 'chooseBenchmark' | 'setData' | 'clearData' | 'runSweep' | 'resumeSweep' | 'openReport' | 'clearOverlay' | 'generate' | 'refreshDiagnostics' | 'exportOnnx'
 >;
 
-export function evaluationActions(engine: StudioEngine, set: (partial: Partial<StudioState>) => void, get: () => StudioState, jobs: Jobs): EvalActions {
+export function evaluationActions(engine: StudioEngine, set: (partial: Partial<StudioState>) => void, get: () => StudioState, jobs: Jobs, runs: Runs): EvalActions {
   const dataSeq = new Map<string, number>();
   /** The request of the sweep `resumable` belongs to. */
   let stopped: SweepRequest | null = null;
@@ -29,9 +33,10 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
     else datasets[id] = state;
     set({ datasets });
   };
-  const showSweep = (report: Report | null) => {
+  /** The sweep's report on the Report panel (unless the user opened another meanwhile), with its status. */
+  const showSweep = (report: Report | null, status: RunStatus, runId: string | null) => {
     const shown = get().shown;
-    if (report && (shown === null || shown.origin === 'sweep')) set({ shown: { name: 'this sweep', origin: 'sweep', report }, reportError: null });
+    if (report && (shown === null || shown.origin === 'sweep')) set({ shown: { name: 'this sweep', origin: 'sweep', report: withStatus(report, status), runId }, reportError: null });
   };
 
   /** Runs `request` as the sweep job; a sweep that stops with runs done can be resumed. */
@@ -39,23 +44,31 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
     // Checked before the shown sweep is cleared: a refused sweep leaves it in place.
     if (jobs.running()) return set({ notice: BUSY });
     let live: Report | null = null;
-    if (get().shown?.origin === 'sweep') set({ shown: null });
+    // Saved as it goes (status partial): a reload mid-sweep keeps the runs finished so far.
+    const recorder = runs.sweepRecorder();
+    // The new sweep takes the Report panel (what was shown stays in the Runs table).
+    set({ shown: null, overlays: [] });
     const started = await jobs.run('sweep', (job) =>
       engine.sweep(request, {
         ...job,
         onEvent: (event) => {
           live = applyEvent(live, event);
-          showSweep(live);
+          if (live) recorder.update(live);
+          showSweep(live, 'partial', recorder.id);
         },
       }),
     );
     if (!started) return set({ notice: BUSY });
-    const { status, result } = get().sweep;
-    if (result && status === 'done') showSweep(result);
+    const { status: job, result } = get().sweep;
+    // Cancelled: the runs finished so far stay, and say so; failed: what was done is partial.
+    const status: RunStatus = job === 'done' ? 'complete' : job === 'cancelled' ? 'cancelled' : 'partial';
+    const last = job === 'done' && result ? result : live;
+    await recorder.finish(last, status);
+    showSweep(last, status, recorder.id);
     const stoppedWith = (live as Report | null)?.runs.some((r) => r.samples.length > 0) ? live : null;
     // A resumed sweep that stops again keeps the earlier report's runs (they arrive again as events).
-    stopped = status === 'done' ? null : stoppedWith ? request : stopped;
-    set({ resumable: status === 'done' ? null : (stoppedWith ?? get().resumable) });
+    stopped = job === 'done' ? null : stoppedWith ? request : stopped;
+    set({ resumable: job === 'done' ? null : (stoppedWith ?? get().resumable) });
     await get().refreshDiagnostics();
   };
 
@@ -110,18 +123,23 @@ export function evaluationActions(engine: StudioEngine, set: (partial: Partial<S
       await sweep({ ...stopped, resume: report });
     },
 
-    openReport(text, name, as) {
+    async openReport(text, name, as) {
       let report: Report;
       try {
         report = parseReport(text);
       } catch (e) {
         return set({ reportError: `${name}: ${errorLine(e)}` });
       }
-      const shown = { name, origin: 'file' as const, report };
-      set(as === 'shown' ? { shown, reportError: null } : { overlay: shown, reportError: null });
+      const shown: ShownReport = { name, origin: 'file', report, runId: null };
+      // Another report shown: the overlays drawn over the last one go.
+      set(as === 'shown' ? { shown, overlays: [], reportError: null } : { overlays: [...get().overlays, shown], reportError: null });
+      const runId = await runs.keepOpened(name, report);
+      const link = (s: ShownReport): ShownReport => (s === shown ? { ...s, runId } : s);
+      const after = get();
+      set({ shown: after.shown && link(after.shown), overlays: after.overlays.map(link) });
     },
-    clearOverlay() {
-      set({ overlay: null });
+    clearOverlay(index) {
+      set({ overlays: index === undefined ? [] : get().overlays.filter((_, i) => i !== index) });
     },
 
     async generate(prompt, chat, maxNewTokens) {

@@ -3,12 +3,14 @@
 // errors for reports and data, cancellation, and the "try it" box.
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../browser/worker/engine.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
 import type { OrtModule } from '../../browser/worker/ort-types.ts';
 import type { Report } from '../../core/report/schema.ts';
 import { createStudioStore, type StudioStore } from './store.ts';
 
 function setup(): { store: StudioStore; engine: Engine } {
   const engine = new Engine({
+    demoFiles: readDemoFile,
     getDevice: async () => ({ device: null, reason: 'no GPU here' }),
     shaders: { merge: '' },
     loadOrt: async () => {
@@ -27,7 +29,7 @@ describe('evaluation in the store', () => {
     await store.getState().loadDemo();
     let s = store.getState();
     expect(Object.keys(s.datasets).sort()).toEqual(['bbh_cot_fewshot', 'gsm8k', 'humaneval', 'sciq']);
-    expect(s.evalSettings.alphasText).toBe('0, 0.5, 1');
+    expect(s.evalSettings).toMatchObject({ alphasText: '0, 1, 8', numFewshot: 0, limit: 24 });
     // HumanEval needs the sandbox, which this engine lacks: leave it out, and BBH too (speed).
     s.chooseBenchmark('humaneval', false);
     s.chooseBenchmark('bbh_cot_fewshot', false);
@@ -46,7 +48,8 @@ describe('evaluation in the store', () => {
     // The last live report before the result had the same runs, samples and metrics.
     const lastLive = shown.at(-2)!;
     expect(lastLive.runs).toEqual(final.runs);
-    expect(s.shown?.report).toBe(final);
+    // The shown report is the result, its status written out.
+    expect(s.shown?.report).toEqual({ ...final, status: 'complete' });
     expect(s.sweep.progress?.fraction).toBe(1);
     expect(s.diagnostics?.model?.mode).toBe('wasm');
   }, 60_000);
@@ -56,7 +59,7 @@ describe('evaluation in the store', () => {
     await store.getState().loadDemo();
     store.getState().setEvalSettings({ alphasText: '0, x' });
     await store.getState().runSweep();
-    expect(store.getState().notice).toBe('“x” is not a number.');
+    expect(store.getState().notice).toBe('α values: “x” is not a number.');
     store.getState().setEvalSettings({ alphasText: '0', benchmarks: {} });
     await store.getState().runSweep();
     expect(store.getState().notice).toBe('Choose at least one benchmark.');

@@ -1,6 +1,7 @@
 /** The GPU memory settings: remembered in the given storage, malformed values ignored, the plan asked of the engine. */
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../browser/worker/engine.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
 import { DEFAULT_GPU_BUDGET_BYTES } from '../../core/gpu/memory-plan.ts';
 import { initialGpu, type SettingsStorage } from './gpu-actions.ts';
 import { createStudioStore } from './store.ts';
@@ -15,7 +16,7 @@ class MapStorage implements SettingsStorage {
   }
 }
 
-const engine = () => new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' } });
+const engine = () => new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' }, demoFiles: readDemoFile });
 
 describe('GPU memory settings', () => {
   it('default to 4 GB and auto, and are remembered for the next visit', async () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createHubCache } from '../../browser/page/hub-cache.ts';
 import { MemoryDirectoryHandle } from '../../browser/testing/memory-handles.ts';
 import { Engine } from '../../browser/worker/engine.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
 import { TINY_QWEN2, writeFamilyMember } from '../../core/checkpoint/synthetic.ts';
 import { MemoryCache } from '../../core/hub/cache.ts';
 import type { HubFetch } from '../../core/hub/http.ts';
@@ -50,7 +51,7 @@ async function fakeHub(options: { stall?: boolean } = {}) {
 }
 
 function setup(fetch: HubFetch) {
-  const engine = new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' } });
+  const engine = new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' }, demoFiles: readDemoFile });
   const root = new MemoryDirectoryHandle('opfs');
   const datasets = new MemoryCache();
   const store = createStudioStore({ engine, compatDelayMs: 0, hub: { fetch, models: () => createHubCache(async () => root), datasets: () => datasets }, hubEndpoint: ENDPOINT });

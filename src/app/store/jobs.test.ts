@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HubError } from '../../core/hub/http.ts';
 import { RemoteError } from '../../browser/shared/wire.ts';
 import { EvalError } from '../../core/eval/errors.ts';
-import { isCancelled } from './jobs.ts';
+import { errorLine, isCancelled } from './jobs.ts';
 
 describe('isCancelled', () => {
   it('knows every way a cancellation arrives, and nothing else', () => {
@@ -23,5 +23,13 @@ describe('isCancelled', () => {
     expect(isCancelled(new Error('boom'))).toBe(false);
     expect(isCancelled('CANCELLED')).toBe(false);
     expect(isCancelled(null)).toBe(false);
+  });
+});
+
+describe('errorLine', () => {
+  it('keeps a message that quotes a tensor name with control characters on one line, whole', () => {
+    const e = new Error('model.safetensors: tensor "evil\r\n\u001b[2Jname" has 3 elements, expected 4');
+    expect(errorLine(e)).toBe('model.safetensors: tensor "evil\\r\\n\\x1b[2Jname" has 3 elements, expected 4');
+    expect(errorLine(new Error('plain message'))).toBe('plain message');
   });
 });

@@ -2,6 +2,7 @@
 import type { MergeProgress } from '../../core/merge/execute.ts';
 import type { JobOptions } from '../../browser/shared/engine-api.ts';
 import { throttleProgress } from '../../browser/shared/progress.ts';
+import { printable } from '../../core/text/printable.ts';
 
 export type JobStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 
@@ -16,10 +17,14 @@ export interface JobState<R, P = MergeProgress> {
 
 export const idleJob = <R, P = MergeProgress>(): JobState<R, P> => ({ status: 'idle', progress: null, startedAt: null, result: null, error: null });
 
-/** An error as one readable line (the first line, at most ~240 characters). */
+/**
+ * An error as one readable line (at most ~240 characters). Messages quote names from files (tensor
+ * names, file names): their control characters are shown escaped (core's `printable`), so that a
+ * carriage return in a tensor name neither splits nor cuts the message.
+ */
 export function errorLine(e: unknown): string {
   const text = e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e) ?? String(e);
-  const first = text.split('\n', 1)[0]!.trim() || (e instanceof Error ? e.name : 'error');
+  const first = printable(text.trim()) || (e instanceof Error ? e.name : 'error');
   return first.length > 240 ? `${first.slice(0, 239)}…` : first;
 }
 

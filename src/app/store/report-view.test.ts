@@ -72,7 +72,7 @@ describe('evaluation settings', () => {
   it('parses α lists', () => {
     expect(parseAlphas('-1, 0  0.5;1, 1')).toEqual({ alphas: [-1, 0, 0.5, 1] });
     expect(parseAlphas('−0.5')).toEqual({ alphas: [-0.5] });
-    expect(parseAlphas(' ')).toEqual({ error: 'Give at least one α, e.g. 0, 0.5, 1.' });
+    expect(parseAlphas(' ')).toEqual({ error: 'Give at least one α, e.g. 0, 0.5, 1 or -1:1:0.25.' });
   });
 
   it('orders benchmarks as the panel lists them', () => {

@@ -6,7 +6,8 @@
  * the user's patterns top to bottom.
  */
 import type { FloatDtype } from '../../core/dtype.ts';
-import { applyRecipe, extractRecipe, mergeRecipe, TENSOR_GROUPS, type Recipe, type Rule } from '../../core/merge/recipe.ts';
+import { alphaProblem } from '../../core/merge/alphas.ts';
+import { applyRecipe, extractRecipe, globToRegExp, mergeRecipe, TENSOR_GROUPS, type Recipe, type Rule } from '../../core/merge/recipe.ts';
 
 export type GroupId = keyof typeof TENSOR_GROUPS;
 export const GROUP_IDS = ['embeddings', 'attention', 'mlp', 'norms'] as const satisfies readonly GroupId[];
@@ -117,4 +118,55 @@ export function parseNumber(text: string): number | null {
   if (text.trim() === '') return null;
   const x = Number(text);
   return Number.isFinite(x) ? x : null;
+}
+
+/**
+ * Why the settings cannot be used, or null: an α (the main one, a group's own or a pattern's own)
+ * beyond core's bound (|α| ≤ 100, `alphaProblem`). Blocks every action that merges.
+ */
+export function settingsProblem(settings: MergeSettings): string | null {
+  const main = alphaProblem(settings.alpha);
+  if (main) return `The merge’s ${main}.`;
+  for (const group of GROUP_IDS) {
+    const g = settings.groups[group];
+    const problem = g.mode === 'alpha' ? alphaProblem(g.alpha) : null;
+    if (problem) return `${GROUP_LABELS[group]}: ${problem}.`;
+  }
+  for (const [i, p] of settings.patterns.entries()) {
+    const problem = p.mode === 'alpha' && p.pattern.trim() !== '' ? alphaProblem(p.alpha) : null;
+    if (problem) return `Pattern ${i + 1}: ${problem}.`;
+  }
+  return null;
+}
+
+/** How many of `names` the globs match (any of them; blank ones ignored), and the first few to show. */
+export function patternMatches(patterns: string | readonly string[], names: readonly string[], preview = 8): { readonly count: number; readonly preview: readonly string[] } {
+  const globs = (typeof patterns === 'string' ? [patterns] : patterns).map((p) => p.trim()).filter((p) => p !== '');
+  if (globs.length === 0) return { count: 0, preview: [] };
+  const res = globs.map(globToRegExp);
+  const matched = names.filter((n) => res.some((re) => re.test(n)));
+  return { count: matched.length, preview: matched.slice(0, preview) };
+}
+
+/** One line of the merge formula: the main term, or what a rule does to the tensors it matches. */
+export interface FormulaLine {
+  readonly patterns: readonly string[];
+  /** null: the tensors keep the target's values. */
+  readonly alpha: number | null;
+}
+
+/**
+ * The merge as the rules make it: the main α for every tensor, then each rule in order (the last
+ * match wins), as `rulesOf` gives them to the recipe — a group's patterns on one line.
+ */
+export function formulaOf(settings: MergeSettings): { readonly alpha: number; readonly rules: readonly FormulaLine[] } {
+  const rules: FormulaLine[] = [];
+  for (const group of GROUP_IDS) {
+    const g = settings.groups[group];
+    if (g.mode !== 'inherit') rules.push({ patterns: TENSOR_GROUPS[group], alpha: g.mode === 'exclude' ? null : g.alpha });
+  }
+  for (const p of settings.patterns) {
+    if (p.pattern.trim() !== '') rules.push({ patterns: [p.pattern.trim()], alpha: p.mode === 'exclude' ? null : p.alpha });
+  }
+  return { alpha: settings.alpha, rules };
 }

@@ -8,15 +8,17 @@ import type { Report } from '../../core/report/schema.ts';
 import type { DatasetState, EvalPanelSettings } from './evaluation.ts';
 import type { GpuMode, GpuState } from './gpu-actions.ts';
 import type { HubModelRequest } from './hub-actions.ts';
+import type { RunRecord } from './runs.ts';
 import { JOB_KEYS, type JobKey, type JobState } from './jobs.ts';
-import type { GroupId, GroupSetting, MergeSettings, OutputDtype, PatternSetting } from './settings.ts';
+import { settingsProblem, type GroupId, type GroupSetting, type MergeSettings, type OutputDtype, type PatternSetting } from './settings.ts';
 
 export type SlotOrigin = 'folder' | 'files' | 'drop' | 'demo' | 'remembered';
 
 export type SlotState =
   | { readonly status: 'empty'; readonly remembered: string | null }
   | { readonly status: 'loading'; readonly label: string }
-  | { readonly status: 'ready'; readonly summary: SlotSummary; readonly origin: SlotOrigin }
+  /** `error`: a later load that failed; the checkpoint loaded before stays in the slot. */
+  | { readonly status: 'ready'; readonly summary: SlotSummary; readonly origin: SlotOrigin; readonly error?: string }
   | { readonly status: 'error'; readonly error: string; readonly remembered: string | null };
 
 export interface CompatState {
@@ -57,6 +59,10 @@ export interface StudioData {
   /** Merge with a saved vector (slots target + vector) instead of SFT + GRPO. */
   readonly useVector: boolean;
   readonly slots: Readonly<Record<SlotId, SlotState>>;
+  /** The user confirmed that the vector slot's unmarked checkpoint is a vector (reset when the slot changes). */
+  readonly vectorConfirmed: boolean;
+  /** The guide's Merge step is done: α or a rule was set, or a merge saved, since the checkpoints loaded. */
+  readonly mergeVisited: boolean;
   readonly demoLoading: boolean;
   /** `merge`: the recipe of the merge panel; `analysis`: the vector panel's pass. */
   readonly compat: { readonly merge: CompatState; readonly analysis: CompatState };
@@ -72,9 +78,11 @@ export interface StudioData {
   readonly sweep: JobState<Report, SweepSnapshot>;
   /** The report of a sweep that stopped (cancelled, or failed) with runs done: "Resume sweep" continues it. */
   readonly resumable: Report | null;
-  /** The report the Report panel shows (a sweep's, live while it runs, or an opened one) and one overlaid on it. */
+  /** The report the Report panel shows (a sweep's, live while it runs, or an opened one) and those overlaid on it. */
   readonly shown: ShownReport | null;
-  readonly overlay: ShownReport | null;
+  readonly overlays: readonly ShownReport[];
+  /** Saved sweeps and reports (run-actions.ts). */
+  readonly runs: RunsState;
   /** Why the last report could not be opened (one line). */
   readonly reportError: string | null;
   readonly tryIt: JobState<GenerateOutcome, GenerateSnapshot>;
@@ -96,6 +104,17 @@ export interface ShownReport {
   readonly name: string;
   readonly origin: 'sweep' | 'file';
   readonly report: Report;
+  /** The saved run it is (absent or null: not saved). */
+  readonly runId?: string | null;
+}
+
+export interface RunsState {
+  /** `unavailable`: no storage here (or it failed: `error` says why). */
+  readonly status: 'loading' | 'ready' | 'unavailable';
+  /** Newest report first. */
+  readonly records: readonly RunRecord[];
+  /** The last failed run action, one line. */
+  readonly error: string | null;
 }
 
 export interface StudioActions {
@@ -107,6 +126,8 @@ export interface StudioActions {
   /** Re-opens a remembered folder (asks for permission: call from a click). */
   reopenSlot(slot: SlotId): Promise<void>;
   clearSlot(slot: SlotId): Promise<void>;
+  /** The vector slot holds a checkpoint without rvs's vector metadata: the user says it is a vector (or takes that back). */
+  confirmVector(confirmed: boolean): void;
   loadDemo(): Promise<void>;
   refreshCompat(): Promise<void>;
 
@@ -134,9 +155,20 @@ export interface StudioActions {
   runSweep(): Promise<void>;
   /** Continues the stopped sweep where it stopped (its request and report; earlier samples kept). */
   resumeSweep(): Promise<void>;
-  /** Opens a report from JSON text (validated); `overlay`: drawn over the shown one. */
-  openReport(text: string, name: string, as: 'shown' | 'overlay'): void;
-  clearOverlay(): void;
+  /** Opens a report from JSON text (validated; kept as a saved run); `overlay`: drawn over the shown one. Another shown report clears the overlays. */
+  openReport(text: string, name: string, as: 'shown' | 'overlay'): Promise<void>;
+  /** Removes one overlay (by index), or all. */
+  clearOverlay(index?: number): void;
+  /** Reads the saved runs' list (at start). */
+  loadRuns(): Promise<void>;
+  /** Shows a saved run (overlays cleared). */
+  openRun(id: string): Promise<void>;
+  /** Shows the first run and overlays the others. */
+  compareRuns(ids: readonly string[]): Promise<void>;
+  renameRun(id: string, name: string): Promise<void>;
+  deleteRun(id: string): Promise<void>;
+  /** A saved run's report (validated, with its status), e.g. to export it. */
+  runReport(id: string): Promise<Report | null>;
   generate(prompt: string, chat: boolean, maxNewTokens: number): Promise<void>;
   refreshDiagnostics(): Promise<void>;
   /** The GPU memory budget in bytes (remembered). */
@@ -178,7 +210,22 @@ export function mergeBlocker(s: StudioData): string | null {
     const n = result.report.issues.filter((i) => i.severity === 'error').length;
     return `Blocked: ${n} compatibility problem${n === 1 ? '' : 's'} (see Compatibility).`;
   }
-  return null;
+  return vectorBlocker(s, true) ?? settingsProblem(s.settings);
+}
+
+/**
+ * Why the vector slot's checkpoint cannot be used as a vector, or null (core's `vectorOrigin`,
+ * read by the engine into the slot's summary): a model or an unreadable recipe is refused; a
+ * checkpoint without the metadata only after the user confirms it (`merging`: merges and
+ * evaluations need that confirmation, the statistics pass does not).
+ */
+export function vectorBlocker(s: StudioData, merging: boolean): string | null {
+  const slot = s.slots.vector;
+  if (!s.useVector || slot.status !== 'ready') return null;
+  const { kind, reason } = slot.summary.vector;
+  if (kind === 'vector' || reason === null) return null;
+  if (kind === 'unmarked') return merging && !s.vectorConfirmed ? `“${slot.summary.name}” ${reason}. Confirm in the Reasoning vector slot that it is a vector.` : null;
+  return `“${slot.summary.name}” ${reason}.`;
 }
 
 /** Why the vector pass cannot run now, or null. */
@@ -188,7 +235,7 @@ export function analysisBlocker(s: StudioData): string | null {
   if (!result) return 'Load the checkpoints first.';
   if (result.missing.length > 0) return `Load ${result.missing.map(slotName).join(' and ')} first.`;
   if (result.report && !result.report.ok) return 'Blocked: the checkpoints are incompatible (see Compatibility).';
-  return null;
+  return vectorBlocker(s, false);
 }
 
 export const SLOT_NAMES: Record<SlotId, string> = {

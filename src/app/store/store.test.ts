@@ -5,6 +5,7 @@ import { MemoryFolder } from '../../core/io/bytes.ts';
 import { tensorBytes } from '../../core/testing/reference.ts';
 import type { SlotSource } from '../../browser/shared/engine-api.ts';
 import { Engine } from '../../browser/worker/engine.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
 import { directoryFolderSource } from '../../browser/shared/folder-source.ts';
 import { BrowserIoError, type DirectoryHandleLike, type FileLike, type FolderMemory } from '../../browser/shared/fs-access.ts';
 import { MemoryDirectoryHandle } from '../../browser/testing/memory-handles.ts';
@@ -12,7 +13,7 @@ import { createStudioStore, type StudioStore } from './store.ts';
 import { analysisBlocker, mergeBlocker } from './state.ts';
 
 function setup(folders?: FolderMemory): { store: StudioStore; engine: Engine } {
-  const engine = new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' } });
+  const engine = new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU here' }), shaders: { merge: '' }, demoFiles: readDemoFile });
   return { store: createStudioStore({ engine, compatDelayMs: 0, ...(folders ? { folders } : {}) }), engine };
 }
 
@@ -55,7 +56,7 @@ describe('studio store', () => {
 
     // Attention excluded: those tensors keep the target's bytes; the MLP ones change.
     s.setGroup('attention', { mode: 'exclude' });
-    s.setDtype('BF16');
+    s.setDtype('F32'); // the demo family's dtype: excluded tensors keep the target's bytes
     const dest = new MemoryDirectoryHandle('out');
     await store.getState().saveMerged(dest);
     s = store.getState();
@@ -101,9 +102,10 @@ describe('studio store', () => {
     expect(dest.entries.size).toBe(0);
   });
 
-  it('shows a failed open as one line and treats the slot as missing', async () => {
+  it('shows a failed open into an empty slot as one line and treats the slot as missing', async () => {
     const { store } = setup();
     await store.getState().loadDemo();
+    await store.getState().clearSlot('target'); // a slot that held a checkpoint keeps it (controls.test.ts)
     const notWeights = Object.assign(new Blob(['{}']), { name: 'config.json', webkitRelativePath: 'broken/config.json' }) as FileLike;
     await store.getState().openSlot('target', { kind: 'files', files: [notWeights] }, 'files', 'broken');
     const s = store.getState();
@@ -199,7 +201,7 @@ describe('studio store', () => {
 
 async function demoTarget(): Promise<MemoryDirectoryHandle> {
   const { buildDemoFamily } = await import('../../browser/worker/demo.ts');
-  const family = await buildDemoFamily();
+  const family = await buildDemoFamily(readDemoFile);
   const dir = new MemoryDirectoryHandle('demo-target');
   for (const [name, bytes] of family.target.files) dir.put(name, bytes);
   return dir;

@@ -17,6 +17,8 @@ import type { Recipe } from '../../core/merge/recipe.ts';
 import { evaluationActions } from './eval-actions.ts';
 import { defaultStorage, gpuActions, initialGpu, type SettingsStorage } from './gpu-actions.ts';
 import { replayingEngine } from './engine-replay.ts';
+import { runActions } from './run-actions.ts';
+import type { RunStore } from './runs.ts';
 import { hubActions, type HubDeps } from './hub-actions.ts';
 import { DEFAULT_EVAL_SETTINGS, DEMO_EVAL_SETTINGS, type DatasetState } from './evaluation.ts';
 import { createJobRunner, errorLine, idleJob } from './jobs.ts';
@@ -38,6 +40,8 @@ export interface StudioDeps {
   readonly storage?: SettingsStorage;
   /** Replaces the GPU worker behind `engine` (after a lost device); none: "Restart the GPU" is refused. */
   readonly restartEngine?: () => void;
+  /** Saved runs (IndexedDB in the browser); none: sweeps and reports are not kept. */
+  readonly runs?: RunStore;
 }
 
 export type StudioStore = StoreApi<StudioState>;
@@ -52,6 +56,8 @@ export function initialData(): StudioData {
     notice: null,
     useVector: false,
     slots: { sft: emptySlot, grpo: emptySlot, target: emptySlot, vector: emptySlot },
+    vectorConfirmed: false,
+    mergeVisited: false,
     demoLoading: false,
     compat: { merge: idleCompat, analysis: idleCompat },
     settings: DEFAULT_SETTINGS,
@@ -64,7 +70,8 @@ export function initialData(): StudioData {
     sweep: idleJob(),
     resumable: null,
     shown: null,
-    overlay: null,
+    overlays: [],
+    runs: { status: 'loading', records: [], error: null },
     reportError: null,
     tryIt: idleJob(),
     diagnostics: null,
@@ -92,18 +99,24 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
 
   return createStore<StudioState>()((set, get) => {
     const jobs = createJobRunner<StudioState>({ get, set: (p) => set(p) }, now);
+    const runs = runActions(deps.runs, (p) => set(p), get);
     const setSlot = (slot: SlotId, state: SlotState) => set({ slots: { ...get().slots, [slot]: state } });
     const rememberedName = (slot: SlotId) => remembered.get(slot)?.name ?? null;
-    /** Results that describe the old inputs go. */
-    const inputsChanged = async (): Promise<void> => {
-      set({ analysis: idleJob(), vectorSave: idleJob(), mergeSave: idleJob(), onnxExport: idleJob(), tryIt: idleJob() });
+    /**
+     * Results that describe the old inputs go. The vector (θ_GRPO − θ_SFT) does not depend on the
+     * target: a change of the target alone keeps its statistics and its saved copy.
+     */
+    const inputsChanged = async (changed: readonly SlotId[] | 'all' = 'all'): Promise<void> => {
+      const vectorKept = changed !== 'all' && !get().useVector && changed.every((slot) => slot === 'target');
+      set({ ...(vectorKept ? {} : { analysis: idleJob(), vectorSave: idleJob() }), mergeSave: idleJob(), onnxExport: idleJob(), tryIt: idleJob() });
+      if (changed === 'all' || changed.includes('vector')) set({ vectorConfirmed: false });
       await get().refreshCompat();
       await get().refreshDiagnostics();
       await get().refreshGpuPlan();
     };
-    const refuseWhileBusy = (): boolean => {
+    const refuseWhileBusy = (what = 'changing checkpoints'): boolean => {
       if (!isBusy(get())) return false;
-      set({ notice: 'Wait for the running job to finish, or cancel it, before changing checkpoints.' });
+      set({ notice: `Wait for the running job to finish, or cancel it, before ${what}.` });
       return true;
     };
     const compatKey = (settings: MergeSettings, useVector: boolean): string | null => {
@@ -140,7 +153,9 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     };
     /** A settings change re-checks the merge's compatibility (debounced) only when its compatibility recipe changed: never for α alone. */
     const updateSettings = (patch: Partial<MergeSettings>) => {
-      set({ settings: { ...get().settings, ...patch } });
+      // A running job merged with the settings it started with: changing them now would not change it.
+      if (refuseWhileBusy('changing the merge settings')) return;
+      set({ settings: { ...get().settings, ...patch }, mergeVisited: true });
       const { settings, useVector } = get();
       if (compatKey(settings, useVector) === mergeCompatKey && mergeCompatKey !== null) return;
       if (compatTimer !== null) clearTimeout(compatTimer);
@@ -154,6 +169,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
     const openSlotNow = async (slot: SlotId, source: SlotSource, origin: SlotOrigin, label: string): Promise<void> => {
       const seq = (slotSeq.get(slot) ?? 0) + 1;
       slotSeq.set(slot, seq);
+      const before = get().slots[slot];
       setSlot(slot, { status: 'loading', label });
       try {
         const summary = await engine.open(slot, source);
@@ -165,10 +181,15 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
         }
       } catch (e) {
         if (slotSeq.get(slot) !== seq) return;
+        if (before.status === 'ready') {
+          // The engine keeps the checkpoint it had when a new one fails to open: so does the slot.
+          setSlot(slot, { status: 'ready', summary: before.summary, origin: before.origin, error: errorLine(e) });
+          return;
+        }
         await engine.close(slot).catch(() => {});
         setSlot(slot, { status: 'error', error: errorLine(e), remembered: rememberedName(slot) });
       }
-      await inputsChanged();
+      await inputsChanged([slot]);
     };
 
     return {
@@ -189,7 +210,7 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
           }
           set({ slots });
         }
-        await get().refreshCompat();
+        await Promise.all([get().loadRuns(), get().refreshCompat()]);
         await get().refreshGpuPlan();
         await get().refreshHubCache();
       },
@@ -224,7 +245,11 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
         deps.folders?.forget(slot).catch(() => {});
         setSlot(slot, emptySlot);
         await engine.close(slot).catch(() => {});
-        await inputsChanged();
+        await inputsChanged([slot]);
+      },
+
+      confirmVector(confirmed) {
+        set({ vectorConfirmed: confirmed });
       },
 
       async loadDemo() {
@@ -247,12 +272,12 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
           // A few items of each benchmark format, and settings that fit the tiny model.
           const data = await engine.loadDemoData();
           const datasets: Record<string, DatasetState> = { ...get().datasets };
-          for (const summary of data) datasets[summary.benchmark] = { status: 'ready', summary };
+          for (const summary of data) datasets[summary.benchmark] = { status: 'ready', summary, demo: true };
           set({ datasets, evalSettings: DEMO_EVAL_SETTINGS });
         } catch (e) {
           set({ notice: `The demo's evaluation items could not be read: ${errorLine(e)}` });
         } finally {
-          set({ demoLoading: false });
+          set({ demoLoading: false, mergeVisited: false });
         }
         await inputsChanged();
       },
@@ -299,12 +324,14 @@ export function createStudioStore(deps: StudioDeps): StudioStore {
         const blocker = mergeBlocker(get());
         if (blocker) return set({ notice: blocker });
         const { settings, useVector } = get();
+        set({ mergeVisited: true });
         await jobs.run('mergeSave', (job) => engine.save(mergeRecipeOf(settings, useVector), dest, { shardSize: shardBytes(settings) }, job));
       },
       cancel(job) {
         jobs.cancel(job);
       },
-      ...evaluationActions(engine, (p) => set(p), get, jobs),
+      ...evaluationActions(engine, (p) => set(p), get, jobs, runs),
+      ...runs.actions,
       ...gpuActions(engine, storage, (p) => set(p), get),
       ...hubActions(deps.hub, (p) => set(p), get, jobs, openSlotNow),
       dismissNotice() {

@@ -24,7 +24,7 @@ import type { DirectoryHandleLike, FileLike } from './fs-access.ts';
 export type { DemoMember } from '../worker/demo.ts';
 export type { DataFile, DataRole, DataSummary, TaskDataSummary } from '../worker/eval-data.ts';
 export type { EvalSettings, GenerateOutcome, GenerateRequest, GenerateSnapshot, RunUpdate, SweepEvent, SweepRequest, SweepSnapshot } from '../worker/evaluation.ts';
-export type { DtypeCount, SlotSummary } from '../worker/summary.ts';
+export type { DtypeCount, SlotSummary, VectorOriginSummary } from '../worker/summary.ts';
 export type { GpuPlanView, GpuSettings } from '../worker/gpu-plan.ts';
 
 export const SLOT_IDS = ['sft', 'grpo', 'target', 'vector'] as const;

@@ -5,6 +5,7 @@ import { MergeError } from '../../core/merge/plan.ts';
 import { extractRecipe, mergeRecipe } from '../../core/merge/recipe.ts';
 import type { StudioEngine } from './engine-api.ts';
 import { Engine } from '../worker/engine.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
 import { connectEngine, exposeEngine, RemoteError } from './wire.ts';
 
 const channels: InstanceType<typeof MessageChannel>[] = [];
@@ -22,7 +23,7 @@ function connect(engine: StudioEngine, progressIntervalMs = 0): StudioEngine {
   return connectEngine(channel.port2 as unknown as Endpoint);
 }
 
-const realEngine = () => new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU in this test' }), shaders: { merge: '' } });
+const realEngine = () => new Engine({ getDevice: async () => ({ device: null, reason: 'no GPU in this test' }), shaders: { merge: '' }, demoFiles: readDemoFile });
 
 describe('the engine through comlink', () => {
   it('runs the demo, compatibility and an analysis with progress', async () => {

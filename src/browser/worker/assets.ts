@@ -5,10 +5,19 @@
  */
 
 /** A folder under the app's base URL, absolute (workers resolve it against their own URL). */
-function vendorUrl(folder: string): string {
+function appUrl(folder: string): string {
   const base = import.meta.env.BASE_URL ?? '/';
-  return new URL(`${base.endsWith('/') ? base : `${base}/`}vendor/${folder}/`, self.location.href).href;
+  return new URL(`${base.endsWith('/') ? base : `${base}/`}${folder}/`, self.location.href).href;
 }
+
+const vendorUrl = (folder: string): string => appUrl(`vendor/${folder}`);
+
+/** The demo family's files (public/demo/, scripts/train-demo.py), from the app's own server. */
+export const fetchDemoFile = async (path: string): Promise<Uint8Array> => {
+  const response = await fetch(new URL(path, appUrl('demo')));
+  if (!response.ok) throw new Error(`demo/${path}: the server answered ${response.status} ${response.statusText}`);
+  return new Uint8Array(await response.arrayBuffer());
+};
 
 /** onnxruntime-web's `env.wasm.wasmPaths`. */
 export const ORT_WASM_URL = (): string => vendorUrl('ort');

@@ -6,14 +6,15 @@ import { createCpuBackend } from '../../core/merge/cpu-kernel.ts';
 import { applyRecipe, extractRecipe, mergeRecipe } from '../../core/merge/recipe.ts';
 import { mergeToFolder } from '../../core/merge/run.ts';
 import { tensorBytes } from '../../core/testing/reference.ts';
-import { buildDemoFamily, DEMO_MEMBERS, DEMO_SHAPE } from './demo.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
+import { buildDemoFamily, DEMO_MEMBERS } from './demo.ts';
 import { recipeRoles, type SlotSource } from '../shared/engine-api.ts';
 import { Engine } from './engine.ts';
 import { directoryFolderSource } from '../shared/folder-source.ts';
 import type { FileLike } from '../shared/fs-access.ts';
 import { MemoryDirectoryHandle } from '../testing/memory-handles.ts';
 
-const engine = () => new Engine({ getDevice: async () => ({ device: null, reason: 'none here' }), shaders: { merge: '' } });
+const engine = () => new Engine({ getDevice: async () => ({ device: null, reason: 'none here' }), shaders: { merge: '' }, demoFiles: readDemoFile });
 
 async function filesOf(member: FamilyMember, shape: Qwen2Shape = TINY_QWEN2): Promise<SlotSource> {
   const folder = new MemoryFolder(member);
@@ -65,7 +66,13 @@ describe('Engine', () => {
     const e = engine();
     expect(await e.compatibility(mergeRecipe(1))).toEqual({ missing: ['sft', 'grpo', 'target'], report: null });
     const demo = await e.loadDemo();
-    expect(demo.target).toMatchObject({ vocabSize: DEMO_SHAPE.vocabSize, parameters: qwen2Parameters(DEMO_SHAPE), tokenizer: ['tokenizer.json', 'tokenizer_config.json'] });
+    type Config = Record<'vocab_size' | 'hidden_size' | 'intermediate_size' | 'num_hidden_layers' | 'num_attention_heads' | 'num_key_value_heads', number>;
+    const c = JSON.parse(new TextDecoder().decode(await readDemoFile('target/config.json'))) as Config & { tie_word_embeddings: boolean };
+    const shape: Qwen2Shape = {
+      vocabSize: c.vocab_size, hiddenSize: c.hidden_size, intermediateSize: c.intermediate_size, numLayers: c.num_hidden_layers,
+      numHeads: c.num_attention_heads, numKvHeads: c.num_key_value_heads, tiedEmbeddings: c.tie_word_embeddings,
+    };
+    expect(demo.target).toMatchObject({ vocabSize: shape.vocabSize, parameters: qwen2Parameters(shape), tokenizer: ['tokenizer.json', 'tokenizer_config.json'] });
     const { missing, report } = await e.compatibility(mergeRecipe(1));
     expect(missing).toEqual([]);
     expect(report?.ok).toBe(true);
@@ -104,7 +111,7 @@ describe('Engine', () => {
     expect(result.backend).toMatch(/^CPU/);
 
     const got = await openCheckpoint(directoryFolderSource(dest));
-    const family = await buildDemoFamily();
+    const family = await buildDemoFamily(readDemoFile);
     const roles = new Map(await Promise.all(DEMO_MEMBERS.map(async (m) => [m, await openCheckpoint(family[m])] as const)));
     const want = new MemoryFolder('want');
     await mergeToFolder({ recipe: mergeRecipe(0.75, { dtype: 'F32' }), roles, backend: createCpuBackend(), out: want });

@@ -34,8 +34,8 @@ import { directoryFolderSource, fileListFolderSource } from '../shared/folder-so
 import type { DirectoryHandleLike } from '../shared/fs-access.ts';
 import { backendLabel, createCompute, type Compute, type GpuResult } from './compute.ts';
 import { Counters } from './counting.ts';
-import { buildDemoFamily, DEMO_MEMBERS, type DemoMember } from './demo.ts';
-import { DEMO_DATA } from './demo-data.ts';
+import { buildDemoFamily, DEMO_GSM8K_TEST, DEMO_MEMBERS, type DemoFileReader, type DemoMember } from './demo.ts';
+import { DEMO_DATA, type DemoData } from './demo-data.ts';
 import { DataRegistry } from './eval-data.ts';
 import { trackGpuBytes, type GpuBytes } from './gpu-bytes.ts';
 import { adapterFacts, gpuPlanFor, type GpuPlanView, type GpuSettings } from './gpu-plan.ts';
@@ -60,6 +60,8 @@ export interface EngineOptions {
   readonly scratch?: () => Promise<Scratch>;
   /** Recorded in reports. */
   readonly app?: { readonly name: string; readonly version: string };
+  /** Where the demo family's files come from (the worker: the app's server; Node: public/demo/ on disk). */
+  readonly demoFiles: DemoFileReader;
 }
 
 export class Engine implements StudioEngine {
@@ -132,7 +134,7 @@ export class Engine implements StudioEngine {
   }
 
   async loadDemo(): Promise<Record<DemoMember, SlotSummary>> {
-    const family = await buildDemoFamily();
+    const family = await buildDemoFamily(this.options.demoFiles);
     const out = {} as Record<DemoMember, SlotSummary>;
     for (const member of DEMO_MEMBERS) out[member] = await this.install(member, family[member]);
     return out;
@@ -186,10 +188,13 @@ export class Engine implements StudioEngine {
   async loadDemoData(): Promise<DataSummary[]> {
     const file = (f: { name: string; text: string }): DataFile => ({ name: f.name, blob: new Blob([f.text]) });
     const out: DataSummary[] = [];
-    for (const d of DEMO_DATA) {
+    // GSM8K: the demo family's own held-out items (zero-shot), in place of the dataset's.
+    const gsm8kTest = new TextDecoder().decode(await this.options.demoFiles(DEMO_GSM8K_TEST));
+    const gsm8k: DemoData = { benchmark: 'gsm8k', test: [{ name: DEMO_GSM8K_TEST, text: gsm8kTest }] };
+    for (const d of DEMO_DATA.map((x) => (x.benchmark === 'gsm8k' ? gsm8k : x))) {
       this.data.clear(d.benchmark);
-      let summary = await this.data.set(d.benchmark, 'test', d.test.map(file));
-      if (d.fewshot) summary = await this.data.set(d.benchmark, 'fewshot', d.fewshot.map(file));
+      let summary = await this.data.set(d.benchmark, 'test', d.test.map(file), true);
+      if (d.fewshot) summary = await this.data.set(d.benchmark, 'fewshot', d.fewshot.map(file), true);
       out.push(summary);
     }
     return out;

@@ -36,19 +36,30 @@ export interface DataSummary {
 export class DataRegistry {
   private readonly byBenchmark = new Map<string, Map<string, TaskData>>();
   private readonly ignored = new Map<string, string[]>();
+  /** Benchmarks whose data is the demo's. */
+  private readonly demo = new Set<string>();
 
-  /** Reads `files` as the benchmark's test data or few-shot source; the summary of what it now has. */
-  async set(benchmarkId: string, role: DataRole, files: readonly DataFile[]): Promise<DataSummary> {
+  /**
+   * Reads `files` as the benchmark's test data or few-shot source; the summary of what it now has.
+   * The user's files never combine with the demo's (`demo`: these are the demo's): the first of
+   * them replaces the demo's data, so that e.g. the demo's BBH cot-prompts are not used with a
+   * user's folder that lacks `cot-prompts/`.
+   */
+  async set(benchmarkId: string, role: DataRole, files: readonly DataFile[], demo = false): Promise<DataSummary> {
     const benchmark = getBenchmark(benchmarkId);
     if (files.length === 0) throw new EvalError('EMPTY_DATA', `${benchmark.label}: no files were given`);
+    const mixes = this.demo.has(benchmarkId) !== demo && this.byBenchmark.has(benchmarkId);
     const read = files.map((f) => ({ name: f.name, open: async () => blobSource(f.blob, f.name) }));
-    const { data, ignored } = await addTaskFiles(benchmark.id, role, read, this.byBenchmark.get(benchmarkId));
+    const { data, ignored } = await addTaskFiles(benchmark.id, role, read, mixes ? undefined : this.byBenchmark.get(benchmarkId));
     this.byBenchmark.set(benchmarkId, data);
     this.ignored.set(benchmarkId, ignored);
+    if (demo) this.demo.add(benchmarkId);
+    else this.demo.delete(benchmarkId);
     return this.summary(benchmarkId);
   }
 
   clear(benchmarkId: string): void {
+    this.demo.delete(benchmarkId);
     this.byBenchmark.delete(benchmarkId);
     this.ignored.delete(benchmarkId);
   }

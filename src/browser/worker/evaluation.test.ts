@@ -20,7 +20,8 @@ import { parseReport, type ReportRun } from '../../core/report/schema.ts';
 import { createOutputFolder } from '../../node/fs-folder.ts';
 import { openModel } from '../../node/model.ts';
 import { createNodeSandbox } from '../../node/sandbox-node.ts';
-import { buildDemoFamily, DEMO_MEMBERS } from './demo.ts';
+import { buildDemoFamily, DEMO_GSM8K_TEST, DEMO_MEMBERS } from './demo.ts';
+import { readDemoFile } from '../../node/demo-files.ts';
 import { DEMO_DATA } from './demo-data.ts';
 import { Engine, type EngineOptions } from './engine.ts';
 import type { RunUpdate, SweepEvent, SweepRequest } from './evaluation.ts';
@@ -35,6 +36,7 @@ afterAll(async () => {
 
 function engine(extra: Partial<EngineOptions> = {}): Engine {
   return new Engine({
+    demoFiles: readDemoFile,
     getDevice: async () => ({ device: null, reason: 'no GPU in this test' }),
     shaders: { merge: '' },
     loadOrt: async () => {
@@ -52,25 +54,25 @@ function engine(extra: Partial<EngineOptions> = {}): Engine {
   });
 }
 
-/** The demo's gsm8k, sciq and BBH items read straight with core's loaders. */
+/** The demo's gsm8k (the demo family's held-out items), sciq and BBH items read straight with core's loaders, zero-shot. */
 async function referenceTasks(): Promise<SweepTask[]> {
   const demo = (b: string) => DEMO_DATA.find((d) => d.benchmark === b)!;
   const bytes = (text: string) => new TextEncoder().encode(text);
-  const runSettings = { limit: 2, maxNewTokens: 4, batchSize: 2 };
+  const runSettings = { limit: 2, numFewshot: 0, maxNewTokens: 4, batchSize: 2 };
   const gsm8k = getTask('gsm8k') as Task<unknown>;
   const sciq = getTask('sciq') as Task<unknown>;
   const bbh = getTask('bbh_cot_fewshot_boolean_expressions') as Task<unknown>;
-  const [gTest, gTrain] = [demo('gsm8k').test[0]!, demo('gsm8k').fewshot![0]!];
+  const gTest = { name: DEMO_GSM8K_TEST, text: new TextDecoder().decode(await readDemoFile(DEMO_GSM8K_TEST)) };
   const [bTest, bCot] = demo('bbh_cot_fewshot').test;
   const sTest = demo('sciq').test[0]!;
   return [
-    { task: gsm8k, docs: await loadDocs(gsm8k, bytes(gTest.text), gTest.name), material: { docs: await loadDocs(gsm8k, bytes(gTrain.text), gTrain.name) }, data: gTest.name, settings: runSettings },
+    { task: gsm8k, docs: await loadDocs(gsm8k, bytes(gTest.text), gTest.name), data: gTest.name, settings: runSettings },
     { task: sciq, docs: await loadDocs(sciq, bytes(sTest.text), sTest.name), data: sTest.name, settings: runSettings },
     { task: bbh, docs: await loadDocs(bbh, bytes(bTest!.text), bTest!.name), material: { text: bCot!.text }, data: bTest!.name, settings: runSettings },
   ];
 }
 
-const settings = { limit: 2, numFewshot: null, chat: false, systemInstruction: '', maxNewTokens: 4, batchSize: 2 } as const;
+const settings = { limit: 2, numFewshot: 0, chat: false, systemInstruction: '', maxNewTokens: 4, batchSize: 2 } as const;
 
 /** The runs as the page rebuilds them from events. */
 function replay(events: readonly SweepEvent[]): ReportRun[] {
@@ -89,13 +91,14 @@ describe('evaluation in the engine (wasm fallback)', () => {
   it('loads the demo items of every benchmark format', async () => {
     const e = engine();
     const summaries = await e.loadDemoData();
+    const demoGsm8kItems = new TextDecoder().decode(await readDemoFile(DEMO_GSM8K_TEST)).trim().split('\n').length;
     expect(summaries.map((s) => [s.benchmark, s.tasks.map((t) => t.task), s.items])).toEqual([
-      ['gsm8k', ['gsm8k'], 3],
+      ['gsm8k', ['gsm8k'], demoGsm8kItems],
       ['bbh_cot_fewshot', ['bbh_cot_fewshot_boolean_expressions'], 3],
       ['sciq', ['sciq'], 3],
       ['humaneval', ['humaneval'], 3],
     ]);
-    expect(summaries[0]!.tasks[0]!.fewshot).toBe('gsm8k-train.jsonl');
+    expect(summaries[0]!.tasks[0]!.fewshot).toBeNull();
     expect(summaries[1]!.tasks[0]!.fewshot).toBe('cot-prompts/boolean_expressions.txt');
   });
 
@@ -116,7 +119,7 @@ describe('evaluation in the engine (wasm fallback)', () => {
     const e = engine();
     await e.loadDemo();
     await e.setData('gsm8k', 'test', [{ name: 'test.jsonl', blob: new Blob(['{"question": "1+1?", "answer": "#### 2"}\n']) }]);
-    const request: SweepRequest = { benchmarks: ['gsm8k'], alphas: [1], rules: [], useVector: false, weights: 'f32', settings };
+    const request: SweepRequest = { benchmarks: ['gsm8k'], alphas: [1], rules: [], useVector: false, weights: 'f32', settings: { ...settings, numFewshot: null } };
     await expect(e.sweep(request, {})).rejects.toMatchObject({ code: 'NO_FEWSHOT' });
   });
 
@@ -144,7 +147,7 @@ describe('evaluation in the engine (wasm fallback)', () => {
     expect(events.filter((x) => x.type === 'alpha').map((x) => x.type === 'alpha' && x.alpha)).toEqual(alphas);
 
     // Reference: each α merged (float32) into a folder on disk and loaded by the CLI's loader.
-    const family = await buildDemoFamily();
+    const family = await buildDemoFamily(readDemoFile);
     const roles = new Map(await Promise.all(DEMO_MEMBERS.map(async (m) => [m, await openCheckpoint(family[m])] as const)));
     const tmp = await mkdtemp(join(tmpdir(), 'rvs-eval-test-'));
     try {
@@ -207,7 +210,7 @@ describe('evaluation in the engine (wasm fallback)', () => {
     expect([...result.files].sort()).toEqual(['config.json', 'generation_config.json', 'onnx/model.onnx', 'onnx/model.onnx_data', 'tokenizer.json', 'tokenizer_config.json']);
     expect(progress.at(-1)).toBeCloseTo(1, 6);
 
-    const family = await buildDemoFamily();
+    const family = await buildDemoFamily(readDemoFile);
     const roles = new Map(await Promise.all(DEMO_MEMBERS.map(async (m) => [m, await openCheckpoint(family[m])] as const)));
     const merged = new MemoryFolder('merged');
     await mergeToFolder({ recipe, roles, backend: createCpuBackend(), out: merged });

@@ -6,6 +6,7 @@
  */
 import type { Checkpoint } from '../../core/checkpoint/checkpoint.ts';
 import { summarizeCheckpoint, type CheckpointSummary } from '../../core/checkpoint/fingerprint.ts';
+import { SweepEstimate, sweepPlan } from '../../core/eval/sweep-estimate.ts';
 import { EvalError } from '../../core/eval/errors.ts';
 import { evalRecipe, runEvaluation, type WeightArithmetic } from '../../core/eval/run-evaluation.ts';
 import type { RunSettings, SweepTask } from '../../core/eval/sweep.ts';
@@ -22,7 +23,9 @@ import type { ModelHost } from './model-host.ts';
 
 /** The Evaluate panel's settings (null: the task's own). */
 export interface EvalSettings {
+  /** Items per task (per BBH subtask); `limitMode`: a seeded sample or the first N, as the CLI's --limit / --first. */
   readonly limit: number | null;
+  readonly limitMode?: 'seeded' | 'first';
   readonly numFewshot: number | null;
   readonly chat: boolean;
   /** The reasoning prefix (the harness's system instruction); empty: none. */
@@ -60,6 +63,11 @@ export interface SweepSnapshot {
   readonly evalSeconds: number;
   /** 0…1 of the sweep's documents. */
   readonly fraction: number;
+  /** Seconds left: each task's measured time per item over the whole remaining plan (core's `SweepEstimate`); null until measured. */
+  readonly etaSeconds?: number | null;
+  /** Items of the whole plan done and planned (every α × task, after the limit). */
+  readonly itemsDone?: number;
+  readonly itemsTotal?: number;
 }
 
 /** A run's new samples (and its metrics once known), by its index in `report.runs`. */
@@ -135,7 +143,7 @@ export function sweepTasks(data: DataRegistry, request: SweepRequest): SweepTask
   if (request.benchmarks.length === 0) throw new EvalError('BAD_OPTION', 'choose at least one benchmark');
   const s = request.settings;
   const settings: RunSettings = {
-    ...(s.limit === null ? {} : { limit: s.limit }),
+    ...(s.limit === null ? {} : { limit: s.limit, limitMode: s.limitMode ?? 'seeded' }),
     ...(s.numFewshot === null ? {} : { numFewshot: s.numFewshot }),
     ...(s.chat ? { chat: true } : {}),
     ...(s.systemInstruction === '' ? {} : { systemInstruction: s.systemInstruction }),
@@ -161,6 +169,7 @@ export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): 
   };
   const docsPerRun = tasks.map((t) => Math.min(t.docs.length, t.settings.limit ?? Infinity));
   const totalDocs = request.alphas.length * docsPerRun.reduce((a, b) => a + b, 0);
+  const estimate = new SweepEstimate(sweepPlan(request.alphas, tasks.map((t, i) => ({ task: t.task.id, items: docsPerRun[i]! }))));
   const recipe = evalRecipe({ useVector: request.useVector, rules: request.rules, weights: request.weights }, REPORT_RECIPE_ALPHA);
   ctx.onEvent?.({ type: 'header', report: { schema: 'rvs-report/1', status: 'partial', ...ctx.header, recipe, runs: [], timings: {} } });
 
@@ -177,6 +186,7 @@ export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): 
       // Streamed α changes re-read the checkpoints: shown as the model loading again.
       const change = await ctx.host.apply(recipe, ctx.signal, (l) => ctx.onProgress?.({ ...snapshot, phase: 'loading', loadBytesDone: l.bytesDone, loadBytesTotal: l.bytesTotal }));
       ctx.onEvent?.({ type: 'alpha', alpha: recipe.vectors[0]!.alpha, ...change });
+      estimate.alphaSwitched(change.ms / 1000);
       return { model: ctx.host.model(request.settings.batchSize), release: async () => {} };
     },
     onProgress: (p) => {
@@ -195,6 +205,8 @@ export async function runStudioSweep(ctx: SweepContext, request: SweepRequest): 
         ...snapshot, run: p.run, runs: p.runs, task: p.task, alpha: p.alpha, done: p.done, total: p.total,
         newTokens, evalSeconds: seconds, fraction: totalDocs > 0 ? Math.min(1, (before + p.done) / totalDocs) : 0,
       };
+      estimate.update(p.run, p.done, p.seconds);
+      snapshot = { ...snapshot, etaSeconds: estimate.remainingSeconds(), itemsDone: estimate.itemsDone, itemsTotal: estimate.itemsTotal };
       ctx.onProgress?.(snapshot);
     },
     onReport: (partial) => {

@@ -3,7 +3,7 @@
  * A thin adapter: the engine (engine.ts) is exposed through comlink (wire.ts).
  */
 import { version } from '../../../package.json';
-import { PYODIDE_URL } from './assets.ts';
+import { fetchDemoFile, PYODIDE_URL } from './assets.ts';
 import { Engine } from './engine.ts';
 import { getDevice } from './gpu-device.ts';
 import { loadOrt } from './ort.ts';
@@ -20,5 +20,6 @@ exposeEngine(
     sandbox: async () => createBrowserSandbox({ indexURL: PYODIDE_URL() }),
     scratch: opfsScratch,
     app: { name: 'Reasoning Vector Studio', version },
+    demoFiles: fetchDemoFile,
   }),
 );

@@ -4,6 +4,7 @@
  * report names a checkpoint (name, fingerprint, parameters, dtype).
  */
 import { parameterCount, type Checkpoint } from '../../core/checkpoint/checkpoint.ts';
+import { notAVectorReason, vectorOrigin, type VectorOrigin } from '../../core/checkpoint/vector-origin.ts';
 import { numElements } from '../../core/safetensors/header.ts';
 
 export interface DtypeCount {
@@ -31,6 +32,18 @@ export interface SlotSummary {
   /** Tokenizer files present (empty: no tokenizer). */
   readonly tokenizer: readonly string[];
   readonly files: number;
+  /** Tensor names, sorted (the merge panel counts what a rule's pattern matches). */
+  readonly tensorNames: readonly string[];
+  /** Whether it is a stored vector (core's `vectorOrigin`): the vector slot refuses or asks otherwise. */
+  readonly vector: VectorOriginSummary;
+}
+
+export interface VectorOriginSummary {
+  readonly kind: VectorOrigin['kind'];
+  /** Why it is not a vector, as the rest of a sentence about it (`notAVectorReason`); null for a vector. */
+  readonly reason: string | null;
+  /** The recorded recipe (JSON), when there is one. */
+  readonly recipe: string | null;
 }
 
 export const TOKENIZER_FILES = [
@@ -73,5 +86,11 @@ export function summarizeSlot(checkpoint: Checkpoint): SlotSummary {
     tiedEmbeddings: checkpoint.tiedEmbeddings,
     tokenizer: TOKENIZER_FILES.filter((f) => checkpoint.files.includes(f)),
     files: checkpoint.files.length,
+    tensorNames: [...checkpoint.tensors.keys()].sort(),
+    vector: vectorSummary(vectorOrigin(checkpoint)),
   };
+}
+
+function vectorSummary(origin: VectorOrigin): VectorOriginSummary {
+  return { kind: origin.kind, reason: notAVectorReason(origin), recipe: 'recipe' in origin ? JSON.stringify(origin.recipe) : null };
 }

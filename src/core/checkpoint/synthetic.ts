@@ -1,6 +1,6 @@
 /**
- * Deterministic synthetic checkpoint families with the Qwen2 layout, for tests, benchmarks and the
- * studio's demo: a shared initialisation; SFT = init + δ; GRPO = SFT + a smaller, sparser δ;
+ * Deterministic synthetic checkpoint families with the Qwen2 layout, for tests and benchmarks (the
+ * studio's demo is a trained family, scripts/train-demo.py): a shared initialisation; SFT = init + δ; GRPO = SFT + a smaller, sparser δ;
  * target = init + another δ. Every element is a pure function of (seed, tensor, index), so each
  * checkpoint streams out chunk by chunk and never sits in memory whole.
  */
@@ -119,6 +119,26 @@ export function qwen2Config(shape: Qwen2Shape, dtype: FloatDtype): Record<string
   };
 }
 
+/**
+ * config.json of a Qwen2 checkpoint with this shape, and with `tokenizer` the synthetic tokenizer
+ * (src/core/text/synthetic-tokenizer.ts) sized to its vocabulary — tokenizer.json,
+ * tokenizer_config.json and a generation_config.json — with config.json's bos/eos ids pointing at
+ * its `<|endoftext|>`/`<|im_end|>`. File name → text.
+ */
+export function qwen2SideFiles(shape: Qwen2Shape, dtype: FloatDtype, tokenizer: boolean): Record<string, string> {
+  const config = qwen2Config(shape, dtype);
+  const files: Record<string, string> = {};
+  if (tokenizer) {
+    const { specialIds } = syntheticTokenizerLayout(shape.vocabSize);
+    const [eot, imEnd] = [specialIds['<|endoftext|>'], specialIds['<|im_end|>']];
+    Object.assign(config, { bos_token_id: eot, eos_token_id: imEnd });
+    Object.assign(files, syntheticTokenizerFiles({ vocabSize: shape.vocabSize }));
+    files['generation_config.json'] = `${JSON.stringify({ bos_token_id: eot, eos_token_id: [imEnd, eot], pad_token_id: eot, do_sample: false }, null, 2)}\n`;
+  }
+  files['config.json'] = `${JSON.stringify(config, null, 2)}\n`;
+  return files;
+}
+
 export type FamilyMember = 'init' | 'sft' | 'grpo' | 'target';
 
 /** Counter-based generator: a uniform in [-1, 1) from (key, index), no state. */
@@ -181,16 +201,7 @@ export async function writeFamilyMember(options: WriteFamilyMemberOptions): Prom
   const tensors = qwen2Tensors(shape, dtype).map((t) => ({ ...t, dtype: options.dtypeOf?.(t.name) ?? dtype }));
   try {
     // The side files first, so that a vocabulary too small for the tokenizer fails before any weights are written.
-    const config = qwen2Config(shape, dtype);
-    const files: Record<string, string> = {};
-    if (options.tokenizer) {
-      const { specialIds } = syntheticTokenizerLayout(shape.vocabSize);
-      const [eot, imEnd] = [specialIds['<|endoftext|>'], specialIds['<|im_end|>']];
-      Object.assign(config, { bos_token_id: eot, eos_token_id: imEnd });
-      Object.assign(files, syntheticTokenizerFiles({ vocabSize: shape.vocabSize }));
-      files['generation_config.json'] = `${JSON.stringify({ bos_token_id: eot, eos_token_id: [imEnd, eot], pad_token_id: eot, do_sample: false }, null, 2)}\n`;
-    }
-    files['config.json'] = `${JSON.stringify(config, null, 2)}\n`;
+    const files = qwen2SideFiles(shape, dtype, options.tokenizer ?? false);
     const layout = layoutFiles(tensors, options.shardSize === undefined ? {} : { shardSize: options.shardSize });
     const writer = new SafetensorsWriter(layout, out);
     const values = new Float32Array(chunk);

@@ -12,7 +12,7 @@ import type { FloatDtype } from '../dtype.ts';
 import { MemoryFolder } from '../io/bytes.ts';
 import { createCpuBackend } from '../merge/cpu-kernel.ts';
 import type { KernelBackend } from '../merge/kernel.ts';
-import { applyRecipe, extractRecipe, mergeRecipe, type Recipe } from '../merge/recipe.ts';
+import { applyRecipe, composeRecipe, extractRecipe, MERGE_METHODS, mergeRecipe, parseRecipe, RECIPE_SCHEMA, type Recipe } from '../merge/recipe.ts';
 import { mergeToFolder } from '../merge/run.ts';
 import { tensorBytes } from '../testing/reference.ts';
 import { createWebGpuBackend } from './merge-webgpu.ts';
@@ -66,3 +66,69 @@ describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('merges on WebGPU 
     });
   }
 });
+
+/** A family member with its own seed (several SFT/GRPO pairs). */
+async function seeded(m: FamilyMember, dtype: FloatDtype, seed: number): Promise<Checkpoint> {
+  const folder = new MemoryFolder(`${m}${seed}`);
+  await writeFamilyMember({ shape: TINY_QWEN2, dtype, member: m, out: folder, seed });
+  return openCheckpoint(folder);
+}
+
+/** The WebGPU backend and the CPU twin, both with 1000-element chunks. */
+async function backends(): Promise<{ backend: KernelBackend; cpu: KernelBackend }> {
+  if (!gpu) throw new Error('no WebGPU adapter (set RVS_ALLOW_NO_GPU=1 to skip)');
+  return { backend: createWebGpuBackend(gpu.device, await loadShaders(), { maxChunkElements: 1000 }), cpu: createCpuBackend(1000) };
+}
+
+describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('composed recipes on WebGPU equal the CPU backend bit for bit', () => {
+  it('seven pairs and a stored vector (16 inputs: several passes per chunk), negation, an analogy, per-vector rules', async () => {
+    const { backend, cpu } = await backends();
+    try {
+      const roles: Record<string, Checkpoint> = { target: await member('target', TINY_QWEN2, 'BF16') };
+      const vectors = [];
+      for (let k = 0; k < 7; k++) {
+        roles[`s${k}`] = await seeded('sft', k % 2 ? 'F16' : 'BF16', 10 + k);
+        roles[`g${k}`] = await seeded('grpo', k % 3 ? 'BF16' : 'F32', 20 + k);
+        vectors.push({ minus: `s${k}`, plus: `g${k}`, alpha: [0.25, -0.5, 1, 0.3, -1.1, 2, 0.125][k]! });
+      }
+      roles['v'] = await run(extractRecipe(), { sft: roles['s0']!, grpo: roles['g3']! }, cpu, 998);
+      const recipes = [
+        composeRecipe('target', [...vectors, { plus: 'v', alpha: -0.7 }]),
+        composeRecipe('target', [vectors[0]!, { ...vectors[1]!, alpha: -1 }, vectors[2]!], { dtype: 'F32', rules: [{ pattern: '*.mlp.*', exclude: true, vector: 1 }] }),
+        composeRecipe(null, [vectors[3]!, { plus: 'v', alpha: -1 }]),
+      ];
+      for (const recipe of recipes) await expectSameBytes(await run(recipe, roles, backend, 998), await run(recipe, roles, cpu, 998));
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
+describe.skipIf(!gpu && process.env.RVS_ALLOW_NO_GPU === '1')('ties, dare_* and breadcrumbs on WebGPU equal the CPU backend bit for bit', () => {
+  it('each method on the family, thresholds and draws included', async () => {
+    const { backend, cpu } = await backends();
+    try {
+      const roles = { base: await seeded('sft', 'BF16', 1), m1: await seeded('grpo', 'BF16', 1), m2: await seeded('grpo', 'F16', 2), m3: await seeded('target', 'F32', 3) };
+      for (const method of MERGE_METHODS.filter((m) => m !== 'task_arithmetic')) {
+        const recipe = parseRecipe({
+          schema: RECIPE_SCHEMA,
+          method,
+          seed: 3,
+          base: 'base',
+          vectors: [
+            { plus: 'm1', minus: 'base', alpha: 0.7, density: 0.5, gamma: 0.05 },
+            { plus: 'm2', minus: 'base', alpha: -0.4, density: 0.3, gamma: 0.05 },
+            { plus: 'm3', minus: 'base', alpha: 1.3, density: 0.8, gamma: 0.05 },
+          ],
+          rules: [],
+          dtype: method === 'dare_linear' ? 'BF16' : 'F32',
+          ...(method === 'dare_linear' ? { normalize: true } : {}),
+        });
+        await expectSameBytes(await run(recipe, roles, backend, 998), await run(recipe, roles, cpu, 998));
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+

@@ -1,6 +1,6 @@
 /**
- * A merge that lives on the GPU: the input tensors of a plan (θ_target, θ_SFT, θ_GRPO, in their own
- * dtypes) are uploaded once, and `apply(plan)` writes the result of each job, float32 or float16
+ * A merge that lives on the GPU: the input tensors of a plan (θ_target, θ_SFT, θ_GRPO, or any
+ * recipe's inputs, in their own dtypes) are uploaded once, and `apply(plan)` writes the result of each job, float32 or float16
  * (`weightsDtype`), straight into the weight buffers a model session reads (graph inputs bound with
  * `Tensor.fromGpuBuffer`). A new α is a new plan (headers only) and one kernel pass over resident
  * data: no checkpoint is read again and the session stays as it is.
@@ -19,9 +19,9 @@
 import { dtypeSize, encodeFromF32, type FloatDtype } from '../dtype.ts';
 import type { Checkpoint, TensorLocation } from '../checkpoint/checkpoint.ts';
 import { streamWeightF32 } from '../model/weights.ts';
-import { OP_INPUTS } from '../merge/kernel.ts';
+import { taskProblem } from '../merge/kernel.ts';
 import { asFloat, type MergePlan, type TensorJob } from '../merge/plan.ts';
-import { createMergeKernel, GpuKernelError, gpuBytes, type WgslSources } from './merge-webgpu.ts';
+import { createMergeKernel, GpuKernelError, gpuBytes, PARAMS_BYTES, planPasses, type WgslSources } from './merge-webgpu.ts';
 
 const Usage = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, UNIFORM: 0x40 } as const;
 
@@ -119,16 +119,21 @@ export async function createResidentMerge(
       residentBytes += buffer.size;
       return { key, dims, dtype, buffer };
     });
-    const params = keys.map((_, i) => {
-      const b = device.createBuffer({ label: `${label}/params/${i}`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST });
-      created.push(b);
-      return b;
-    });
+    // Params per job and pass, and two float32 carry buffers for jobs split into passes, grown as plans need.
+    const params: GPUBuffer[][] = keys.map(() => []);
+    let carry: [GPUBuffer, GPUBuffer] | null = null;
+    const carryFor = (count: number): [GPUBuffer, GPUBuffer] => {
+      const bytes = residentBufferBytes(gpuBytes('F32', count));
+      if (carry && carry[0].size >= bytes) return carry;
+      carry?.forEach((b) => b.destroy());
+      const make = (j: number) => device.createBuffer({ label: `${label}/carry${j}`, size: bytes, usage: Usage.STORAGE });
+      carry = [make(0), make(1)];
+      return carry;
+    };
 
     const track = (b: GPUBuffer) => (created.push(b), b);
-    // Per weight, created on first use: the rounded result and the decode pass's parameters.
+    // Per weight, created on first use: the rounded result.
     const scratch: GPUBuffer[] = [];
-    const decodeParamsOf: GPUBuffer[] = [];
     const scratchFor = (i: number, bytes: number): GPUBuffer => {
       if (!scratch[i] || scratch[i].size < bytes) {
         scratch[i]?.destroy();
@@ -142,14 +147,15 @@ export async function createResidentMerge(
       residentBytes,
       async apply(next) {
         const nextJobs = jobsFor(next, keys);
-        const pipeline = (job: TensorJob, outDtype: FloatDtype) => kernel.pipeline({ op: job.op, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype, stats: false, output: true });
-        const pipelines = await Promise.all(
-          nextJobs.map(async (job) => {
-            if (!rounds(job, dtype)) return { merge: await pipeline(job, dtype), decode: null };
-            const rounded = asFloat(job.outDtype);
-            return { merge: await pipeline(job, rounded), decode: await kernel.pipeline({ op: 'copy', inputDtypes: [rounded], outDtype: dtype, stats: false, output: true }) };
-          }),
-        );
+        // Jobs whose result is rounded to a narrower output dtype first (a saved checkpoint's
+        // values) write it to a scratch buffer, and a copy pass converts it to the weights' dtype.
+        const plans = nextJobs.map((job) => {
+          const into = rounds(job, dtype) ? asFloat(job.outDtype) : dtype;
+          const merge = planPasses({ base: job.base, terms: job.terms, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: into, stats: false, output: true });
+          const decode = into === dtype ? null : planPasses({ base: true, terms: [], inputDtypes: [into], outDtype: dtype, stats: false, output: true });
+          return { into, merge, decode };
+        });
+        const pipelines = await Promise.all(plans.map(async (p) => ({ merge: await kernel.pipelines(p.merge), decode: p.decode ? await kernel.pipelines(p.decode) : null })));
         device.pushErrorScope('validation');
         const encoder = device.createCommandEncoder({ label: `${label}/encoder` });
         const pass = encoder.beginComputePass({ label: `${label}/pass` });
@@ -159,19 +165,18 @@ export async function createResidentMerge(
             if (!buffer) throw new GpuKernelError('INVALID_TASK', `${label}: ${job.name}: input ${loc.info.name} of ${loc.shard.file} is not resident; create a new resident merge for this plan`);
             return buffer;
           });
-          const { merge, decode } = pipelines[i]!;
-          kernel.writeParams(params[i]!, job.count, Math.fround(job.alpha));
+          const own = params[i]!;
+          const { into, merge, decode } = plans[i]!;
+          while (own.length < merge.length + 1) own.push(track(device.createBuffer({ label: `${label}/params/${i}/${own.length}`, size: PARAMS_BYTES, usage: Usage.UNIFORM | Usage.COPY_DST })));
+          const carry = merge.length > 1 ? { carry: carryFor(job.count) } : {};
           if (!decode) {
-            const bindGroup = kernel.bindGroup({ params: params[i]!, inputs: ins, output: weights[i]!.buffer }, `${label}/bind/${job.name}`);
-            kernel.dispatch(pass, merge, bindGroup, job.count);
+            kernel.encodePasses(pass, merge, pipelines[i]!.merge, job.count, { params: own, inputs: ins, output: weights[i]!.buffer, ...carry }, `${label}/${job.name}`);
             return;
           }
           // Round to the output dtype, then convert: what a saved checkpoint of this dtype holds.
-          const rounded = scratchFor(i, gpuBytes(asFloat(job.outDtype), job.count));
-          kernel.dispatch(pass, merge, kernel.bindGroup({ params: params[i]!, inputs: ins, output: rounded }, `${label}/bind/${job.name}`), job.count);
-          const decodeParams = (decodeParamsOf[i] ??= track(device.createBuffer({ label: `${label}/params/${i}/decode`, size: 16, usage: Usage.UNIFORM | Usage.COPY_DST })));
-          kernel.writeParams(decodeParams, job.count, 0);
-          kernel.dispatch(pass, decode, kernel.bindGroup({ params: decodeParams, inputs: [rounded], output: weights[i]!.buffer }, `${label}/bind/${job.name}/decode`), job.count);
+          const rounded = scratchFor(i, gpuBytes(into, job.count));
+          kernel.encodePasses(pass, merge, pipelines[i]!.merge, job.count, { params: own, inputs: ins, output: rounded, ...carry }, `${label}/${job.name}`);
+          kernel.encodePasses(pass, decode, pipelines[i]!.decode!, job.count, { params: own.slice(merge.length), inputs: [rounded], output: weights[i]!.buffer }, `${label}/${job.name}/decode`);
         });
         pass.end();
         device.queue.submit([encoder.finish()]);
@@ -180,7 +185,7 @@ export async function createResidentMerge(
         await device.queue.onSubmittedWorkDone();
       },
       destroy() {
-        for (const b of created) b.destroy();
+        for (const b of [...created, ...(carry ?? [])]) b.destroy();
         kernel.destroy();
       },
     };
@@ -234,7 +239,10 @@ export function jobsFor(plan: MergePlan, keys: readonly { readonly key: string; 
     if (job.shape.length !== dims.length || job.shape.some((d, i) => d !== dims[i])) {
       throw new GpuKernelError('INVALID_TASK', `${key}: plan shape [${job.shape.join(', ')}] differs from the model's [${dims.join(', ')}]`);
     }
-    if (job.inputs.length !== OP_INPUTS[job.op].length) throw new GpuKernelError('INVALID_TASK', `${key}: ${job.op} needs ${OP_INPUTS[job.op].length} inputs`);
+    if (job.arith) throw new GpuKernelError('INVALID_TASK', `${key}: mergekit's arithmetic runs on the CPU backends only`);
+    if (job.sparse) throw new GpuKernelError('INVALID_TASK', `${key}: ties, dare_* and breadcrumbs are not resident merges; merge through the executor`);
+    const problem = taskProblem({ base: job.base, terms: job.terms, inputDtypes: job.inputs.map((l) => l.info.dtype as FloatDtype) });
+    if (problem) throw new GpuKernelError('INVALID_TASK', `${key}: ${problem}`);
     for (const loc of job.inputs) {
       const dtype = loc.info.dtype as FloatDtype;
       if (dtypeSize(dtype) * job.count !== loc.info.end - loc.info.begin) throw new GpuKernelError('INVALID_TASK', `${key}: input ${loc.info.name} has an unexpected size`);

@@ -1,7 +1,7 @@
 /**
  * A merge whose inputs stay in their files: only the weight buffers a model session reads live on
  * the GPU. `apply(plan)` re-reads each input tensor chunk by chunk (θ_target, θ_SFT, θ_GRPO, in
- * their own dtypes), uploads each chunk into a small window (one buffer per kernel input) and runs
+ * their own dtypes), uploads each chunk into a small window (one buffer per job input) and runs
  * the merge kernel with its output bound to that chunk of the weight buffer, so the weights are
  * written in place and the session is not rebuilt. The memory plan (memory-plan.ts) chooses this
  * when resident inputs do not fit the budget; its "stream window" counts these buffers.
@@ -16,7 +16,7 @@
 import { dtypeSize, type FloatDtype } from '../dtype.ts';
 import type { TensorLocation } from '../checkpoint/checkpoint.ts';
 import { asFloat, type MergePlan } from '../merge/plan.ts';
-import { createMergeKernel, DEFAULT_MAX_CHUNK_ELEMENTS, GpuKernelError, gpuBytes, type WgslSources } from './merge-webgpu.ts';
+import { createMergeKernel, DEFAULT_MAX_CHUNK_ELEMENTS, GpuKernelError, gpuBytes, PARAMS_BYTES, planPasses, type WgslSources } from './merge-webgpu.ts';
 import { jobsFor, residentBufferBytes, rounds, type ResidentWeight, type WeightsDtype } from './resident-merge.ts';
 
 const Usage = { STORAGE: 0x80, COPY_DST: 0x8, COPY_SRC: 0x4, UNIFORM: 0x40 } as const;
@@ -62,6 +62,7 @@ export function createStreamedMerge(
   const requested = Math.min(options.maxChunkElements ?? DEFAULT_MAX_CHUNK_ELEMENTS, Math.floor(bindLimit / 4));
   const chunk = Math.min(roundUp(longest, CHUNK_ALIGN), Math.max(CHUNK_ALIGN, requested - (requested % CHUNK_ALIGN)));
   const inputSize = Math.max(...jobs.flatMap((j) => j.inputs.map((l) => dtypeSize(asFloat(l.info.dtype)))), 1);
+  const inputCount = Math.max(...jobs.map((j) => j.inputs.length), 1);
 
   const kernel = createMergeKernel(device, shaders, { label });
   const created: GPUBuffer[] = [];
@@ -71,14 +72,19 @@ export function createStreamedMerge(
     return b;
   };
   try {
-    const window = [0, 1, 2].map((i) => make(`window/${i}`, residentBufferBytes(chunk * inputSize), Usage.STORAGE | Usage.COPY_DST));
+    const window = Array.from({ length: inputCount }, (_, i) => make(`window/${i}`, residentBufferBytes(chunk * inputSize), Usage.STORAGE | Usage.COPY_DST));
     const weights = keys.map(({ key, dims }, i) => ({
       key, dims, dtype,
       buffer: make(`weight/${key}`, residentBufferBytes(gpuBytes(dtype, jobs[i]!.count)), Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST),
     }));
-    const params = make('params', 16, Usage.UNIFORM | Usage.COPY_DST);
-    const decodeParams = make('params/decode', 16, Usage.UNIFORM | Usage.COPY_DST);
     const residentBytes = [...window, ...weights.map((w) => w.buffer)].reduce((n, b) => n + b.size, 0);
+    // Params per pass, float32 carry buffers for jobs split into passes, the rounded chunk: grown on first need.
+    const params: GPUBuffer[] = [];
+    const paramsFor = (n: number) => {
+      while (params.length < n) params.push(make(`params/${params.length}`, PARAMS_BYTES, Usage.UNIFORM | Usage.COPY_DST));
+      return params;
+    };
+    let carry: [GPUBuffer, GPUBuffer] | null = null;
     let scratch: GPUBuffer | null = null;
 
     return {
@@ -89,15 +95,16 @@ export function createStreamedMerge(
         const bytesTotal = nextJobs.reduce((n, j) => n + j.inputs.reduce((m, l) => m + l.info.end - l.info.begin, 0), 0);
         let bytesDone = 0;
         for (const [i, job] of nextJobs.entries()) {
-          const inDtypes = job.inputs.map((l) => asFloat(l.info.dtype));
           const decode = rounds(job, dtype);
-          const rounded: FloatDtype = decode ? asFloat(job.outDtype) : dtype;
-          const merge = await kernel.pipeline({ op: job.op, inputDtypes: inDtypes, outDtype: rounded, stats: false, output: true });
-          const copy = decode ? await kernel.pipeline({ op: 'copy', inputDtypes: [rounded], outDtype: dtype, stats: false, output: true }) : null;
-          if (decode && (!scratch || scratch.size < gpuBytes(rounded, chunk))) {
+          const into: FloatDtype = decode ? asFloat(job.outDtype) : dtype;
+          const merge = planPasses({ base: job.base, terms: job.terms, inputDtypes: job.inputs.map((l) => asFloat(l.info.dtype)), outDtype: into, stats: false, output: true });
+          const copy = decode ? planPasses({ base: true, terms: [], inputDtypes: [into], outDtype: dtype, stats: false, output: true }) : null;
+          const pipelines = { merge: await kernel.pipelines(merge), copy: copy ? await kernel.pipelines(copy) : null };
+          const own = paramsFor(merge.length + (copy?.length ?? 0));
+          if (merge.length > 1 && !carry) carry = [make('carry0', gpuBytes('F32', chunk), Usage.STORAGE), make('carry1', gpuBytes('F32', chunk), Usage.STORAGE)];
+          if (decode && (!scratch || scratch.size < gpuBytes(into, chunk))) {
             scratch?.destroy();
-            scratch = device.createBuffer({ label: `${label}/rounded`, size: gpuBytes(rounded, chunk), usage: Usage.STORAGE });
-            created.push(scratch);
+            scratch = make('rounded', gpuBytes(into, chunk), Usage.STORAGE);
           }
           for (let start = 0; start < job.count; start += chunk) {
             if (o.signal?.aborted) throw new GpuKernelError('CANCELLED', `${label}: cancelled`);
@@ -105,23 +112,23 @@ export function createStreamedMerge(
             await Promise.all(job.inputs.map((loc, k) => upload(device, window[k]!, loc, start, n)));
             bytesDone += job.inputs.reduce((m, l) => m + n * dtypeSize(asFloat(l.info.dtype)), 0);
             device.pushErrorScope('validation');
-            kernel.writeParams(params, n, Math.fround(job.alpha));
             const encoder = device.createCommandEncoder({ label: `${label}/encoder` });
             const pass = encoder.beginComputePass({ label: `${label}/pass` });
-            const target = weights[i]!.buffer;
             const outputRange = { offset: start * dtypeSize(dtype), size: gpuBytes(dtype, n) };
+            const inputs = window.slice(0, job.inputs.length);
+            const carried = merge.length > 1 ? { carry: carry! } : {};
+            const target = weights[i]!.buffer;
             if (!copy) {
-              kernel.dispatch(pass, merge, kernel.bindGroup({ params, inputs: window.slice(0, job.inputs.length), output: target, outputRange }, `${label}/bind/${job.name}`), n);
+              kernel.encodePasses(pass, merge, pipelines.merge, n, { params: own, inputs, output: target, outputRange, ...carried }, `${label}/${job.name}`);
             } else {
-              kernel.dispatch(pass, merge, kernel.bindGroup({ params, inputs: window.slice(0, job.inputs.length), output: scratch! }, `${label}/bind/${job.name}`), n);
-              kernel.writeParams(decodeParams, n, 0);
-              kernel.dispatch(pass, copy, kernel.bindGroup({ params: decodeParams, inputs: [scratch!], output: target, outputRange }, `${label}/bind/${job.name}/decode`), n);
+              kernel.encodePasses(pass, merge, pipelines.merge, n, { params: own, inputs, output: scratch!, ...carried }, `${label}/${job.name}`);
+              kernel.encodePasses(pass, copy, pipelines.copy!, n, { params: own.slice(merge.length), inputs: [scratch!], output: target, outputRange }, `${label}/${job.name}/decode`);
             }
             pass.end();
             device.queue.submit([encoder.finish()]);
             const error = await device.popErrorScope();
             if (error) throw new GpuKernelError('VALIDATION', `${label}: ${job.name}: ${error.message}`);
-            // The window is reused by the next chunk; waiting also bounds the queue's staging memory.
+            // The window and params are reused by the next chunk; waiting also bounds the queue's staging memory.
             await device.queue.onSubmittedWorkDone();
             o.onProgress?.({ bytesDone, bytesTotal, tensor: job.name });
           }

@@ -5,7 +5,8 @@
  */
 import { dtypeSize } from '../dtype.ts';
 import type { SafetensorsWriter } from '../safetensors/writer.ts';
-import { addStats, emptyStats, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask } from './kernel.ts';
+import { addStats, areaBytes, carveArea, chunkElementsFor, emptyStats, type ChunkStats, type KernelBackend, type KernelResult, type KernelTask, type KernelTerm } from './kernel.ts';
+import { resolveKeeps } from './thresholds.ts';
 import { asFloat, MergeError, type MergePlan, type TensorJob } from './plan.ts';
 
 export interface TensorStats {
@@ -54,13 +55,12 @@ interface Chunk {
 }
 
 /**
- * Buffers of one chunk in flight, reused from chunk to chunk: allocating fresh ones for every chunk
- * costs more in garbage collection than the arithmetic (measured: 0.8 s of 3.6 s on the 0.5B merge).
+ * Memory of one chunk in flight, reused from chunk to chunk: allocating fresh buffers for every
+ * chunk costs more in garbage collection than the arithmetic (measured: 0.8 s of 3.6 s on the 0.5B
+ * merge). A job with N inputs cuts it into N + 1 buffers and takes chunks of
+ * `chunkElementsFor(chunkElements, N)` elements, so memory stays flat in N.
  */
-interface Slot {
-  readonly inputs: Uint8Array[];
-  readonly output: Uint8Array;
-}
+type Slot = Uint8Array;
 
 export async function executePlan(plan: MergePlan, backend: KernelBackend, options: ExecuteOptions): Promise<ExecuteResult> {
   const t0 = performance.now();
@@ -75,10 +75,7 @@ export async function executePlan(plan: MergePlan, backend: KernelBackend, optio
 
   const inFlight: Promise<[Chunk, KernelResult, Slot]>[] = [];
   const free: Slot[] = [];
-  const slotBytes = chunkElements * 4; // the largest element size
-  const takeSlot = (): Slot =>
-    free.pop() ??
-    (chunkElements === backend.maxChunkElements ? backend.allocateSlot?.() : null) ?? { inputs: [0, 1, 2].map(() => new Uint8Array(slotBytes)), output: new Uint8Array(slotBytes) };
+  const takeSlot = (): Slot => free.pop() ?? (chunkElements === backend.maxChunkElements ? backend.allocateArea?.() : null) ?? new Uint8Array(areaBytes(chunkElements));
   const finish = async ([chunk, result, slot]: [Chunk, KernelResult, Slot]) => {
     if (options.writer) await options.writer.write(chunk.job.name, result.output);
     if (result.stats) addStats(statsFor(chunk.job.name), result.stats);
@@ -87,11 +84,18 @@ export async function executePlan(plan: MergePlan, backend: KernelBackend, optio
     options.onProgress?.({ bytesDone, bytesTotal, tensorsDone, tensorsTotal: plan.tensors.length, tensor: chunk.job.name });
     free.push(slot);
   };
+  // ties and breadcrumbs: per-tensor thresholds first, by a streaming selection (thresholds.ts).
+  const terms = new Map<TensorJob, readonly KernelTerm[]>();
+  for (const job of plan.tensors) {
+    if (!job.sparse) continue;
+    throwIfAborted(options.signal);
+    terms.set(job, await resolveKeeps(job));
+  }
   try {
     for (const chunk of chunks(plan, chunkElements)) {
       throwIfAborted(options.signal);
       const slot = takeSlot();
-      const p = runChunk(chunk, slot, backend, wantStats, options.writer !== null).then((r): [Chunk, KernelResult, Slot] => [chunk, r, slot]);
+      const p = runChunk(chunk, slot, backend, wantStats, options.writer !== null, terms.get(chunk.job)).then((r): [Chunk, KernelResult, Slot] => [chunk, r, slot]);
       p.catch(() => {}); // awaited in order below; avoid an unhandled rejection meanwhile
       inFlight.push(p);
       if (inFlight.length >= window) await finish(await inFlight.shift()!);
@@ -108,9 +112,9 @@ export async function executePlan(plan: MergePlan, backend: KernelBackend, optio
   if (wantStats) {
     for (const job of plan.tensors) {
       const s = perTensor.get(job.name);
-      if (!s || job.op === 'copy') continue;
+      if (!s || job.terms.length === 0) continue;
       const normV = Math.sqrt(s.sumSqV);
-      const normRef = job.op === 'apply' ? NaN : Math.sqrt(s.sumSqRef);
+      const normRef = job.terms[0]!.minus === null ? NaN : Math.sqrt(s.sumSqRef);
       stats.push({ name: job.name, shape: job.shape, normV, normRef, relative: normV / normRef, maxAbsV: s.maxAbsV, zeroFraction: s.count ? s.zerosV / s.count : 0 });
     }
   }
@@ -123,15 +127,17 @@ function* chunks(plan: MergePlan, chunkElements: number): Generator<Chunk> {
       yield { job, start: 0, count: 0, last: true };
       continue;
     }
-    for (let start = 0; start < job.count; start += chunkElements) {
-      const count = Math.min(chunkElements, job.count - start);
+    const size = chunkElementsFor(chunkElements, job.inputs.length);
+    for (let start = 0; start < job.count; start += size) {
+      const count = Math.min(size, job.count - start);
       yield { job, start, count, last: start + count === job.count };
     }
   }
 }
 
-async function runChunk(chunk: Chunk, slot: Slot, backend: KernelBackend, stats: boolean, output: boolean): Promise<KernelResult> {
+async function runChunk(chunk: Chunk, area: Slot, backend: KernelBackend, stats: boolean, output: boolean, resolved?: readonly KernelTerm[]): Promise<KernelResult> {
   const { job, start, count } = chunk;
+  const slot = carveArea(area, job.inputs.length);
   const inputs = await Promise.all(
     job.inputs.map((loc, i) => {
       const size = dtypeSize(loc.info.dtype);
@@ -141,13 +147,15 @@ async function runChunk(chunk: Chunk, slot: Slot, backend: KernelBackend, stats:
   if (count === 0) return { output: new Uint8Array(0), stats: null };
   if (job.raw) return { output: output ? inputs[0]! : new Uint8Array(0), stats: null };
   const task: KernelTask = {
-    op: job.op,
-    alpha: job.alpha,
+    base: job.base,
+    terms: resolved ?? job.terms,
     inputDtypes: job.inputs.map((i) => asFloat(i.info.dtype)),
     outDtype: asFloat(job.outDtype),
     count,
-    stats: stats && job.op !== 'copy',
+    stats: stats && job.terms.length > 0,
     output,
+    ...(job.arith ? { arith: job.arith } : {}),
+    ...(job.sparse ? { sparse: { consensus: job.sparse.consensus, normalize: job.sparse.normalize, start } } : {}),
   };
   return backend.run(task, inputs, slot.output);
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { assemble, moduleSource } from '../../../scripts/build-wasm.ts';
 import { FLOAT_DTYPES, type FloatDtype } from '../dtype.ts';
 import { runCpuKernel } from './cpu-kernel.ts';
-import { OP_INPUTS, type KernelOp, type KernelTask } from './kernel.ts';
+import { SHAPE_INPUTS, SHAPES, type KernelTask, type ShapeName } from './kernel.ts';
+import { randomTask } from './kernel-testing.ts';
 import { createSimdBackend } from './simd-kernel.ts';
 import { readFile } from 'node:fs/promises';
 
@@ -30,7 +31,7 @@ function bytesFor(dtype: FloatDtype, count: number, seed: number): Uint8Array {
   return new Uint8Array(a.buffer);
 }
 
-const OPS: KernelOp[] = ['merge', 'extract', 'apply', 'copy'];
+const OPS: ShapeName[] = ['merge', 'extract', 'apply', 'copy'];
 const combos = (n: number): FloatDtype[][] => (n === 0 ? [[]] : combos(n - 1).flatMap((c) => FLOAT_DTYPES.map((d) => [...c, d])));
 
 describe('WebAssembly SIMD kernel', () => {
@@ -44,12 +45,12 @@ describe('WebAssembly SIMD kernel', () => {
     let seed = 1;
     let compared = 0;
     for (const op of OPS) {
-      for (const inputDtypes of combos(OP_INPUTS[op].length)) {
+      for (const inputDtypes of combos(SHAPE_INPUTS[op])) {
         for (const outDtype of FLOAT_DTYPES) {
           for (const count of [1, 7, 8, 4097, 9001]) {
             for (const alpha of op === 'merge' || op === 'apply' ? [1, -0.5, 1.7, 0, -2.25e-3] : [1]) {
               const inputs = inputDtypes.map((d) => bytesFor(d, count, seed++));
-              const task: KernelTask = { op, alpha, inputDtypes, outDtype, count, stats: op !== 'copy', output: true };
+              const task: KernelTask = { ...SHAPES[op](alpha), inputDtypes, outDtype, count, stats: op !== 'copy', output: true };
               const want = runCpuKernel(task, inputs);
               const got = await backend.run(task, inputs);
               if (!bytesEqual(got.output, want.output)) {
@@ -66,9 +67,25 @@ describe('WebAssembly SIMD kernel', () => {
     expect(compared).toBeGreaterThan(1_000_000);
   });
 
+  it('equals the TypeScript twin on composed tasks (several terms, negation, shared inputs, no base)', async () => {
+    const backend = await createSimdBackend(1 << 14);
+    for (let seed = 1; seed <= 300; seed++) {
+      const task = randomTask(seed, [1, 5, 8, 33, 4099][seed % 5]!, 9);
+      const inputs = task.inputDtypes.map((d, i) => bytesFor(d, task.count, seed * 31 + i));
+      const want = runCpuKernel(task, inputs);
+      const got = await backend.run(task, inputs);
+      if (!bytesEqual(got.output, want.output)) throw new Error(`seed ${seed}: byte ${firstDifference(got.output, want.output)} differs (${JSON.stringify(task.terms)})`);
+      expect(got.stats).toEqual(want.stats);
+    }
+    // Chunks shrink with the inputs: 9 inputs on a 2¹⁴ backend take chunks of ⌊4·2¹⁴/10⌋ (to 16s).
+    const nine: KernelTask = { base: false, terms: [{ plus: 8, minus: 0, alpha: 1 }], inputDtypes: Array<FloatDtype>(9).fill('F32'), outDtype: 'F32', count: 6544, stats: false, output: true };
+    await expect(backend.run(nine, nine.inputDtypes.map((d) => bytesFor(d, 6544, 1)))).resolves.toBeDefined();
+    await expect(backend.run({ ...nine, count: 6545 }, nine.inputDtypes.map((d) => bytesFor(d, 6545, 1)))).rejects.toThrow(RangeError);
+  });
+
   it('writes nothing past the chunk and keeps no state between chunks', async () => {
     const backend = await createSimdBackend(1 << 12);
-    const task: KernelTask = { op: 'merge', alpha: 0.5, inputDtypes: ['BF16', 'BF16', 'BF16'], outDtype: 'BF16', count: 4096, stats: false, output: true };
+    const task: KernelTask = { ...SHAPES.merge(0.5), inputDtypes: ['BF16', 'BF16', 'BF16'], outDtype: 'BF16', count: 4096, stats: false, output: true };
     const big = [1, 2, 3].map((s) => bytesFor('BF16', 4096, s));
     const small = { ...task, count: 3 };
     const first = await backend.run(small, big.map((b) => b.slice(0, 6)));

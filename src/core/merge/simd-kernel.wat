@@ -58,7 +58,7 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
         (br $next))))
 
-  ;; ---- the ops, in place on float32 blocks -----------------------------------------------
+  ;; ---- one term on a base, fused (the common case), in place on float32 blocks -------------
 
   ;; t ← (p == 0) ? t : t + p  with p = α·(g − s)
   (func (export "merge") (param $t i32) (param $s i32) (param $g i32) (param $n i32) (param $alpha f32)
@@ -93,16 +93,76 @@
         (local.set $v (i32.add (local.get $v) (i32.const 16)))
         (br $next))))
 
-  ;; s ← g − s
-  (func (export "extract") (param $s i32) (param $g i32) (param $n i32)
-    (local $end i32)
-    (local.set $end (i32.add (local.get $s) (i32.shl (local.get $n) (i32.const 2))))
+  ;; ---- the general fold (kernel.ts): acc ← p₁, then acc ← acc + pₖ; then t ← acc == 0 ? t : t + acc
+
+  ;; acc ← α·(x − m)
+  (func (export "pair_first") (param $acc i32) (param $x i32) (param $m i32) (param $n i32) (param $alpha f32)
+    (local $end i32) (local $a v128)
+    (local.set $a (f32x4.splat (local.get $alpha)))
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $next
-        (br_if $done (i32.ge_u (local.get $s) (local.get $end)))
-        (v128.store (local.get $s) (f32x4.sub (v128.load (local.get $g)) (v128.load (local.get $s))))
-        (local.set $s (i32.add (local.get $s) (i32.const 16)))
-        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (br_if $done (i32.ge_u (local.get $acc) (local.get $end)))
+        (v128.store (local.get $acc) (f32x4.mul (local.get $a) (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $m)))))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (br $next))))
+
+  ;; acc ← acc + α·(x − m)
+  (func (export "pair_add") (param $acc i32) (param $x i32) (param $m i32) (param $n i32) (param $alpha f32)
+    (local $end i32) (local $a v128)
+    (local.set $a (f32x4.splat (local.get $alpha)))
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $acc) (local.get $end)))
+        (v128.store (local.get $acc) (f32x4.add (v128.load (local.get $acc))
+          (f32x4.mul (local.get $a) (f32x4.sub (v128.load (local.get $x)) (v128.load (local.get $m))))))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (br $next))))
+
+  ;; acc ← α·x
+  (func (export "single_first") (param $acc i32) (param $x i32) (param $n i32) (param $alpha f32)
+    (local $end i32) (local $a v128)
+    (local.set $a (f32x4.splat (local.get $alpha)))
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $acc) (local.get $end)))
+        (v128.store (local.get $acc) (f32x4.mul (local.get $a) (v128.load (local.get $x))))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $next))))
+
+  ;; acc ← acc + α·x
+  (func (export "single_add") (param $acc i32) (param $x i32) (param $n i32) (param $alpha f32)
+    (local $end i32) (local $a v128)
+    (local.set $a (f32x4.splat (local.get $alpha)))
+    (local.set $end (i32.add (local.get $acc) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $acc) (local.get $end)))
+        (v128.store (local.get $acc) (f32x4.add (v128.load (local.get $acc)) (f32x4.mul (local.get $a) (v128.load (local.get $x)))))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (br $next))))
+
+  ;; t ← (acc == 0) ? t : t + acc
+  (func (export "add_base") (param $t i32) (param $acc i32) (param $n i32)
+    (local $end i32) (local $tv v128) (local $p v128)
+    (local.set $end (i32.add (local.get $t) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
+        (local.set $tv (v128.load (local.get $t)))
+        (local.set $p (v128.load (local.get $acc)))
+        (v128.store (local.get $t)
+          (v128.bitselect (local.get $tv) (f32x4.add (local.get $tv) (local.get $p)) (f32x4.eq (local.get $p) (f32x4.splat (f32.const 0)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 16)))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 16)))
         (br $next))))
 
   ;; ---- encoders: float32 → dtype, nearest even, canonical NaN ----------------------------

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { lmEvalCommands, mergekitStream, mergekitYaml, reportAlphas, shellWord } from './export.ts';
+import { mergekitRecipe, parseMergekitConfig } from '../merge/mergekit-config.ts';
+import { lmEvalCommands, MERGEKIT_EXPORT_METHODS, mergekitStream, mergekitYaml, reportAlphas, shellWord } from './export.ts';
 import { mergeRecipe, type Recipe } from '../merge/recipe.ts';
 import { parseReport, REPORT_SCHEMA, type Report } from './schema.ts';
 
@@ -110,3 +111,29 @@ describe('lm-eval export', () => {
     expect(shellWord("it's $HOME")).toBe(`'it'\\''s $HOME'`);
   });
 });
+
+describe('mergekit export of every method', () => {
+  it('each method\'s YAML reads back (rvs merge --config) as the same merge: weights, base, density, gamma', () => {
+    const r = report();
+    const [target, sft, grpo] = ['Qwen/Qwen2.5-Math-1.5B', 'michaelbzhu/Qwen2.5-Math-1.5B-GSM8K-SFT', 'michaelbzhu/Qwen2.5-Math-1.5B-GSM8K-GRPO'];
+    for (const method of MERGEKIT_EXPORT_METHODS) {
+      const config = parseMergekitConfig(mergekitYaml(r, 0.75, method, { density: 0.4, gamma: 0.02 }), `${method}.yml`);
+      expect(config.method).toBe(method);
+      expect(config.dtype).toBe('BF16');
+      const { recipe, dirs } = mergekitRecipe(config);
+      // Every method adds 0.75·(GRPO − SFT) to the target, up to sparsification.
+      const coefficient = new Map<string, number>();
+      const add = (role: string | null | undefined, c: number) => role && coefficient.set(dirs[role]!, (coefficient.get(dirs[role]!) ?? 0) + c);
+      add(recipe.base, 1);
+      for (const v of recipe.vectors) {
+        add(v.plus, v.alpha);
+        add(v.minus, -v.alpha);
+      }
+      expect(Object.fromEntries([...coefficient].filter(([, c]) => Math.abs(c) > 1e-12)), method).toEqual({ [target]: 1, [grpo]: 0.75, [sft]: -0.75 });
+      const sparse = !['linear', 'task_arithmetic'].includes(method);
+      expect(recipe.method).toBe(sparse ? method : 'task_arithmetic');
+      if (sparse) expect(recipe.vectors.every((v) => v.density === 0.4 && (method === 'breadcrumbs' ? v.gamma === 0.02 : v.gamma === undefined))).toBe(true);
+    }
+  });
+});
+

@@ -5,12 +5,23 @@
  * mergekit, two equivalent forms of θ_target + α·(θ_GRPO − θ_SFT):
  *   - `linear` with weights [1, α, −α] on [target, GRPO, SFT] and `normalize: false`;
  *   - `task_arithmetic` with SFT as `base_model`: SFT + 1·(target − SFT) + α·(GRPO − SFT).
+ * and the sparsified methods (ties, dare_linear, dare_ties, breadcrumbs) with the target as
+ * `base_model` and GRPO, SFT weighted α, −α, each with `density` (and breadcrumbs' `gamma`): mergekit
+ * sparsifies each model's delta to the base, (GRPO − target) and (SFT − target), which is not the
+ * same as sparsifying v = GRPO − SFT (mergekit has no way to say that).
  * The report's names are untrusted text: YAML scalars are always double-quoted and escaped, shell
  * words single-quoted.
  */
 import type { Report } from './schema.ts';
 
-export type MergekitMethod = 'linear' | 'task_arithmetic';
+export const MERGEKIT_EXPORT_METHODS = ['linear', 'task_arithmetic', 'ties', 'dare_linear', 'dare_ties', 'breadcrumbs'] as const;
+export type MergekitMethod = (typeof MERGEKIT_EXPORT_METHODS)[number];
+
+/** density and gamma for the sparsified methods (mergekit's defaults: density 1, gamma 0.01). */
+export interface SparseOptions {
+  readonly density?: number;
+  readonly gamma?: number;
+}
 
 export class ExportReportError extends Error {
   override readonly name = 'ExportReportError';
@@ -54,9 +65,21 @@ function dtypeOf(report: Report): string {
   return { BF16: 'bfloat16', F16: 'float16', F32: 'float32' }[dtype.toUpperCase()] ?? 'bfloat16';
 }
 
-export function mergekitYaml(report: Report, alpha: number, method: MergekitMethod = 'linear'): string {
+export function mergekitYaml(report: Report, alpha: number, method: MergekitMethod = 'linear', sparse: SparseOptions = {}): string {
   const n = names(report);
   const lines = [`# θ_target + α·(θ_GRPO − θ_SFT), α = ${alpha}, from an rvs-report/1 of ${report.createdAt}`];
+  if (method !== 'linear' && method !== 'task_arithmetic') {
+    const params = [`density: ${sparse.density ?? 1}`, ...(method === 'breadcrumbs' ? [`gamma: ${sparse.gamma ?? 0.01}`] : [])];
+    lines.push(`merge_method: ${method}`, `base_model: ${yamlString(n.target)}`, 'models:');
+    for (const [model, weight] of [
+      [n.grpo, String(alpha)],
+      [n.sft, String(-alpha)],
+    ] as const) {
+      lines.push(`  - model: ${yamlString(model)}`, '    parameters:', `      weight: ${weight}`, ...params.map((p) => `      ${p}`));
+    }
+    lines.push(`dtype: ${dtypeOf(report)}`);
+    return `${lines.join('\n')}\n`;
+  }
   // Models with their weights: linear takes [1, α, −α] on [target, GRPO, SFT]; task_arithmetic
   // adds 1·(target − SFT) + α·(GRPO − SFT) to the SFT base.
   const models: [string, string][] = [[n.target, '1.0'], [n.grpo, String(alpha)], ...(method === 'linear' ? [[n.sft, String(-alpha)] as [string, string]] : [])];
@@ -70,10 +93,10 @@ export function mergekitYaml(report: Report, alpha: number, method: MergekitMeth
 }
 
 /** Every α of the report as one YAML stream (documents separated by `---`). */
-export function mergekitStream(report: Report, method: MergekitMethod = 'linear'): string {
+export function mergekitStream(report: Report, method: MergekitMethod = 'linear', sparse: SparseOptions = {}): string {
   const alphas = reportAlphas(report);
   if (alphas.length === 0) throw new ExportReportError('NO_RUNS', 'the report has no run with an α');
-  return alphas.map((a) => mergekitYaml(report, a, method)).join('---\n');
+  return alphas.map((a) => mergekitYaml(report, a, method, sparse)).join('---\n');
 }
 
 /**
