@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
 import { parseReport, type Report } from '../src/core/report/schema.ts';
 import { sweepThroughput } from '../src/app/sweep-throughput.ts';
-import { collectErrors, expectNoErrors, panel } from './helpers.ts';
+import { chooseBenchmarks, collectErrors, expectNoErrors, loadDemo, panel } from './helpers.ts';
 
 test.describe.configure({ timeout: 240_000 });
 
@@ -20,20 +20,13 @@ async function sweepAt(page: Page, batch: number): Promise<Report> {
 
 test('batch 8 and batch 1 give the same outputs; items/s of each in the summary', async ({ page }) => {
   const errors = collectErrors(page);
-  await page.goto('/');
-  await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
-  await page.getByRole('button', { name: 'Try the demo' }).click();
-  await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
+  await loadDemo(page);
   const evaluate = panel(page, 'Evaluate');
   const items = Array.from({ length: 16 }, (_, i) => ({ question: `What is ${i} plus ${i + 2}?${' Think.'.repeat(i % 5)}`, answer: `${i} + ${i + 2} = ${2 * i + 2}.\n#### ${2 * i + 2}` }));
   await evaluate.getByLabel('GSM8K chain of thought (8 fixed examples): test data').setInputFiles({
     name: 'sums.jsonl', mimeType: 'application/json', buffer: Buffer.from(items.map((d) => JSON.stringify(d)).join('\n') + '\n'),
   });
-  const rows = evaluate.getByRole('table', { name: 'Benchmarks' }).getByRole('checkbox');
-  for (const box of await rows.all()) {
-    const name = (await box.evaluate((el) => el.parentElement?.textContent ?? '')).trim();
-    await box.setChecked(name === 'GSM8K chain of thought (8 fixed examples)');
-  }
+  await chooseBenchmarks(page, ['GSM8K chain of thought (8 fixed examples)']);
   await evaluate.getByLabel('α values').fill('1');
   await evaluate.getByLabel('Max new tokens').fill('8');
 

@@ -122,8 +122,8 @@ export async function expectNoErrors(errors: string[]): Promise<void> {
 }
 
 /** Opens the studio and loads the demo (checkpoints, data, settings) for an evaluation. */
-export async function loadDemo(page: Page): Promise<void> {
-  await page.goto('/');
+export async function loadDemo(page: Page, path = '/'): Promise<void> {
+  await page.goto(path);
   await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
   await page.getByRole('button', { name: 'Try the demo' }).click();
   await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok');
