@@ -51,9 +51,9 @@ test('Qwen2.5-0.5B shapes in the studio: the CLI\'s text at two α values, withi
   const errors = collectErrors(page);
   await page.goto('/');
   await expect(page.getByTestId('webgpu-status')).toHaveAttribute('data-state', 'available');
-  await slot(page, 'SFT checkpoint').getByLabel('Choose files').setInputFiles(dirs.sft);
-  await slot(page, 'GRPO checkpoint').getByLabel('Choose files').setInputFiles(dirs.grpo);
-  await slot(page, 'Target checkpoint').getByLabel('Choose files').setInputFiles(dirs.target);
+  await slot(page, 'SFT checkpoint').getByLabel('Choose folder').setInputFiles(dirs.sft);
+  await slot(page, 'GRPO checkpoint').getByLabel('Choose folder').setInputFiles(dirs.grpo);
+  await slot(page, 'Target checkpoint').getByLabel('Choose folder').setInputFiles(dirs.target);
   await expect(page.getByTestId('compat-status')).toHaveAttribute('data-state', 'ok', { timeout: 120_000 });
   const memory = panel(page, 'GPU memory').getByTestId('gpu-memory');
   await expect(memory).toHaveAttribute('data-fits', 'true');
