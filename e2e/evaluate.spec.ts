@@ -18,7 +18,10 @@ async function exportReport(page: Page): Promise<{ text: string; report: Report 
 /** GSM8K (5-shot) over five α, started and seen reaching its second run. */
 async function startFiveAlphaSweep(page: Page): Promise<void> {
   const evaluate = panel(page, 'Evaluate');
-  await startFiveAlphaSweep(page);
+  await choose(page, ['GSM8K (5-shot)']);
+  await evaluate.getByLabel('α values').fill('0, 0.25, 0.5, 0.75, 1');
+  await evaluate.getByRole('button', { name: 'Run sweep' }).click();
+  await expect(evaluate.getByRole('status').filter({ hasText: /^Run 2\/5/ })).toBeVisible({ timeout: 60_000 });
 }
 
 async function counters(page: Page): Promise<{ reads: number; sessions: number }> {
