@@ -93,6 +93,13 @@ export function attackCorpus(t: AttackTarget): Attack[] {
       'Function = _pyodide_core.to_js([]).constructor.constructor',
       `Function("return fetch(" + ${py(JSON.stringify(`http://127.0.0.1:${t.port}/`))} + ")")()`,
     ].join('\n')),
+    a('network', 'Pyodide API through gc (the finder holds pyodide_js): Node sockets', 'right', [
+      'import gc, socket',
+      'api = [f for f in gc.get_objects() if type(f).__name__ == "JsFinder"][0].jsproxies["pyodide_js"]',
+      'api.useNodeSockFS()',
+      'api._api.initializeNodeSockFS()',
+      `socket.create_connection(("127.0.0.1", ${t.port}), timeout=1)`,
+    ].join('\n')),
     a('network', 'sys.meta_path surgery', 'right', [
       'import sys',
       'sys.meta_path.clear()',

@@ -53,8 +53,15 @@ export type LoadPyodide = (options: LoadPyodideOptions) => Promise<PyodideLike>;
 const DISABLED_API = [
   'loadPackage', 'loadPackagesFromImports', 'mountNodeFS', 'mountNativeFS', 'registerJsModule',
   'pyimport', 'runPython', 'runPythonAsync', 'unpackArchive', 'setStdin', 'setStdout', 'setStderr',
-  'makeMemorySnapshot',
+  'makeMemorySnapshot', 'useNodeSockFS', 'unregisterJsModule', 'registerComlink',
 ];
+
+/**
+ * Entries of Pyodide's internal `_api` object that do the same. A program can reach the API object
+ * itself (a gc walk finds the import finder's `pyodide_js`), so disabling it on the object is what
+ * holds, not the import blocker.
+ */
+const DISABLED_INTERNAL_API = ['initializeNodeSockFS'];
 
 interface Destroyable {
   destroy(): void;
@@ -131,13 +138,18 @@ export async function bootInterpreter(loadPyodide: LoadPyodide, config: BootConf
     sockets['createPeer'] = denied;
     sockets['listen'] = denied;
   }
-  for (const name of DISABLED_API) {
-    Object.defineProperty(py, name, {
-      value: () => {
-        throw new Error(`pyodide.${name} is disabled in the sandbox`);
-      },
-    });
-  }
+  const disable = (target: object, names: readonly string[], prefix: string) => {
+    for (const name of names) {
+      Object.defineProperty(target, name, {
+        value: () => {
+          throw new Error(`${prefix}${name} is disabled in the sandbox`);
+        },
+      });
+    }
+  };
+  disable(py, DISABLED_API, 'pyodide.');
+  const internal = (py as { _api?: object })._api;
+  if (internal) disable(internal, DISABLED_INTERNAL_API, 'pyodide._api.');
 
   let used = false;
   return (program) => {
