@@ -1,14 +1,15 @@
 /** hub.ts against a local HTTP server on 127.0.0.1 that answers the Hub's paths; never the network. */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryCache } from './cache.ts';
 import { fetchDatasetFile, fetchParquetSplit, listParquetFiles, parquetListingUrl, resolveUrl, type HubOptions, type HubProgress } from './datasets.ts';
 import { HubError } from './http.ts';
+import { startLocalServer, type LocalServer } from '../../node/testing/local-server.ts';
 
 const BIG = new Uint8Array(200_000).map((_, i) => (i * 7) % 251);
 const hits: string[] = [];
-let server: Server;
+let local: LocalServer;
 let base = '';
 
 function route(req: IncomingMessage, res: ServerResponse): void {
@@ -59,14 +60,10 @@ function route(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  server = createServer(route);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  local = await startLocalServer(route);
+  base = local.base;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => local.close());
 
 const opts = (more: Partial<HubOptions> & { revision?: string } = {}): HubOptions & { revision?: string } => ({ fetch: globalThis.fetch, endpoint: base, ...more });
 

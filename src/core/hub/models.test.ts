@@ -4,7 +4,7 @@
  * network. Sizes and content ids in the listings are computed here with node:crypto.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryFolder } from '../io/bytes.ts';
@@ -13,6 +13,7 @@ import { HubError } from './http.ts';
 import { checkRepoId, listModelFiles, modelFileUrl, modelInfoUrl, selectCheckpointFiles, type RepoFile } from './models.ts';
 import { downloadCheckpoint, memoryTarget, partialName, type DownloadOptions, type DownloadProgress, type DownloadRecord } from './download.ts';
 import { TINY_QWEN2, TINY_QWEN2_CHAT, writeFamilyMember } from '../checkpoint/synthetic.ts';
+import { startLocalServer, type LocalServer } from '../../node/testing/local-server.ts';
 
 const SHA = 'a'.repeat(40);
 
@@ -36,7 +37,7 @@ const stall = new Map<string, number>();
 /** Answer ranged requests with the whole file (200). */
 let ignoreRanges = false;
 const hits: { url: string; range: string | undefined }[] = [];
-let server: Server;
+let local: LocalServer;
 let base = '';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -139,14 +140,10 @@ beforeAll(async () => {
   const tiny = repos.get('acme/tiny')!.files;
   repos.set('acme/vanished', { files: tiny, vanished: ['tokenizer.json'] });
   repos.set('acme/liar', { files: tiny, claim: { 'model.safetensors': tiny.get('model.safetensors')!.byteLength - 10 } });
-  server = createServer(route);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  local = await startLocalServer(route);
+  base = local.base;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => local.close());
 beforeEach(() => {
   hits.length = 0;
   cutOnce.clear();
